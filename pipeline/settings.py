@@ -1,0 +1,183 @@
+"""One settings object: defaults, then marquee.toml, then .env, then the environment.
+
+Nothing here runs at import time; `load_settings()` is called once and the
+result is passed explicitly to every stage.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .errors import ConfigError
+
+# Secrets are only read from the environment or .env, never from marquee.toml.
+SECRET_ENV = {
+    "TAUTULLI_API_KEY": ("tautulli", "api_key"),
+    "PLEX_TOKEN": ("plex", "token"),
+}
+PLAIN_ENV = {
+    "TAUTULLI_URL": ("tautulli", "url"),
+    "PLEX_URL": ("plex", "url"),
+    "MARQUEE_DATA_DIR": ("data", "dir"),
+}
+ENV_PREFIX = "MARQUEE__"  # MARQUEE__SECTION__KEY=value sets any other setting
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _check_url(value: str) -> str:
+    if value == "":
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value.rstrip("/")
+
+
+class ServerSettings(Section):
+    name: str = "Plex"  # shown on the site and in e-mails
+    timezone: str = "UTC"  # IANA zone the server lives in; periods are cut in it
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)")
+        return value
+
+
+class TautulliSettings(Section):
+    url: str = ""  # e.g. http://tautulli:8181 (env TAUTULLI_URL)
+    api_key: SecretStr = SecretStr("")  # 32 characters (env TAUTULLI_API_KEY only)
+    page_size: int = Field(20_000, ge=100, le=200_000)  # history rows per request; few large pages are cheapest
+    timeout_seconds: float = Field(60.0, gt=0, le=600)  # per request
+    retries: int = Field(4, ge=0, le=10)  # on connection errors and 5xx, with backoff
+    overlap_hours: int = Field(48, ge=1, le=24 * 30)  # re-read this much before the newest stored play
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+
+    @field_validator("api_key")
+    @classmethod
+    def _key(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw and (len(raw) != 32 or not raw.isalnum()):
+            raise ValueError(f"must be 32 letters or digits (got {len(raw)} characters)")
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.api_key.get_secret_value())
+
+
+class PlexSettings(Section):
+    url: str = ""  # e.g. http://plex:32400 (env PLEX_URL); empty skips the inventory
+    token: SecretStr = SecretStr("")  # X-Plex-Token of the owner (env PLEX_TOKEN only)
+    plextv_url: str = "https://plex.tv"  # only the sandbox and tests change this
+    verify_tls: bool = True  # set false for a self-signed PMS certificate
+    timeout_seconds: float = Field(30.0, gt=0, le=600)  # per request
+    page_size: int = Field(500, ge=50, le=5000)  # library items per request
+
+    _urls = field_validator("url", "plextv_url")(classmethod(lambda cls, v: _check_url(v)))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.token.get_secret_value())
+
+
+class DataSettings(Section):
+    dir: Path = Path("data")  # where marquee.duckdb lives (env MARQUEE_DATA_DIR)
+    lock_wait_seconds: float = Field(30.0, ge=0, le=3600)  # how long an overlapping run waits
+
+    @property
+    def db_path(self) -> Path:
+        return self.dir / "marquee.duckdb"
+
+
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    tautulli: TautulliSettings = TautulliSettings()
+    plex: PlexSettings = PlexSettings()
+    data: DataSettings = DataSettings()
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redactor."""
+        found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value()]
+        return [s for s in found if s]
+
+
+def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{'.'.join(path[:-1])}: expected a table")
+    tree[path[-1]] = value
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    for section, key in SECRET_ENV.values():
+        if key in data.get(section, {}):
+            env = next(k for k, v in SECRET_ENV.items() if v == (section, key))
+            raise ConfigError(f"{section}.{key}: secrets are not read from {path.name}; set {env} in the environment or .env")
+    return data
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown setting (docs/settings.md lists them all)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {msg}{more}"
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: str | Path | None = ".env",
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings; raise ConfigError naming the bad key in one line."""
+    env = dict(os.environ if environ is None else environ)
+    if dotenv_path and Path(dotenv_path).is_file():
+        env = {**{k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}, **env}
+
+    explicit = config_path or env.get("MARQUEE_CONFIG")
+    path = Path(explicit or "marquee.toml")
+    if explicit and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist (from {'--config' if config_path else 'MARQUEE_CONFIG'})")
+    tree: dict = _read_toml(path) if path.is_file() else {}
+
+    for name, where in {**PLAIN_ENV, **SECRET_ENV}.items():
+        if env.get(name):
+            _set(tree, where, env[name])
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX):
+            parts = tuple(p.lower() for p in name[len(ENV_PREFIX):].split("__"))
+            _set(tree, parts, value)
+    for dotted, value in (overrides or {}).items():
+        _set(tree, tuple(dotted.split(".")), value)
+
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None

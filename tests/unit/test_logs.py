@@ -1,0 +1,43 @@
+"""The redactor removes secrets from messages, arguments and tracebacks."""
+
+import logging
+
+from pipeline.logs import RedactingFilter
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def emit(filt: RedactingFilter, msg: str, *args, exc: BaseException | None = None) -> logging.LogRecord:
+    record = logging.LogRecord("marquee", logging.ERROR, __file__, 1, msg, args,
+                               (type(exc), exc, exc.__traceback__) if exc else None)
+    assert filt.filter(record)
+    return record
+
+
+def test_known_secret_values_are_replaced_anywhere():
+    f = RedactingFilter([KEY, "plextoken99"])
+    rec = emit(f, "calling %s with %s", f"http://t/api/v2?cmd=x&apikey={KEY}", {"token": "plextoken99"})
+    assert KEY not in rec.getMessage() and "plextoken99" not in rec.getMessage()
+    assert "[redacted]" in rec.getMessage()
+
+
+def test_credential_parameters_are_redacted_even_when_unknown():
+    f = RedactingFilter()
+    text = f.redact("GET /x?apikey=abc123&cmd=y X-Plex-Token=zzz999 X-Api-Key: sonarrkey1")
+    assert "abc123" not in text and "zzz999" not in text and "sonarrkey1" not in text
+    assert text.count("[redacted]") == 3
+
+
+def test_traceback_text_is_redacted():
+    f = RedactingFilter([KEY])
+    try:
+        raise RuntimeError(f"failed at http://t/api/v2?apikey={KEY}")
+    except RuntimeError as exc:
+        rec = emit(f, "boom", exc=exc)
+    assert rec.exc_info is None and KEY not in rec.exc_text and "RuntimeError" in rec.exc_text
+
+
+def test_short_values_are_not_treated_as_secrets():
+    # an empty or tiny "secret" would otherwise blank out ordinary words
+    f = RedactingFilter(["", "ab"])
+    assert f.redact("about tab") == "about tab"
