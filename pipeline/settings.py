@@ -105,11 +105,42 @@ class DataSettings(Section):
         return self.dir / "marquee.duckdb"
 
 
+class NewsletterSettings(Section):
+    period: Literal["weekly", "monthly"] = "weekly"  # one issue per ISO week or per calendar month
+    skip_empty: bool = False  # true: no issue at all for a period with no plays and nothing added
+    backfill: int = Field(8, ge=0, le=520)  # past periods to build when the store has no issue yet
+    top_n: int = Field(10, ge=3, le=50)  # length of the top lists
+
+
+class SiteSettings(Section):
+    title: str = ""  # the archive's title; empty uses "<server.name> newsletter"
+    siteurl: str = ""  # public URL of the archive, e.g. https://news.example.org; empty for relative links
+    names: Literal["friendly", "initials", "hidden"] = "initials"  # how viewers are named in public
+    exclude_users: list[str] = []  # usernames, e-mails or ids never shown in any public list
+    posters: bool = True  # fetch posters from Plex at build time (cached)
+    output_dir: Path = Path("output")  # where the built site goes
+
+    _url = field_validator("siteurl")(classmethod(lambda cls, v: _check_url(v)))
+
+
+class PublishSettings(Section):
+    bucket: str = ""  # S3 bucket the site is uploaded to
+    prefix: str = ""  # key prefix inside the bucket
+    region: str = "us-east-1"  # AWS region of the bucket
+    endpoint_url: str = ""  # S3-compatible endpoint (MinIO, R2, tests); empty for AWS
+    cache_seconds: int = Field(300, ge=0)  # Cache-Control max-age for HTML and feeds; assets get a year
+
+    _url = field_validator("endpoint_url")(classmethod(lambda cls, v: _check_url(v)))
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     tautulli: TautulliSettings = TautulliSettings()
     plex: PlexSettings = PlexSettings()
     data: DataSettings = DataSettings()
+    newsletter: NewsletterSettings = NewsletterSettings()
+    site: SiteSettings = SiteSettings()
+    publish: PublishSettings = PublishSettings()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
