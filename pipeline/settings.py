@@ -22,6 +22,7 @@ from .errors import ConfigError
 SECRET_ENV = {
     "TAUTULLI_API_KEY": ("tautulli", "api_key"),
     "PLEX_TOKEN": ("plex", "token"),
+    "SMTP_PASSWORD": ("smtp", "password"),
 }
 PLAIN_ENV = {
     "TAUTULLI_URL": ("tautulli", "url"),
@@ -133,6 +134,42 @@ class PublishSettings(Section):
     _url = field_validator("endpoint_url")(classmethod(lambda cls, v: _check_url(v)))
 
 
+class EmailSettings(Section):
+    backend: Literal["outbox", "ses", "smtp"] = "outbox"  # outbox writes .eml files; ses / smtp deliver
+    from_address: str = ""  # e.g. newsletter@example.org (must be verified in SES)
+    from_name: str = ""  # empty uses server.name
+    reply_to: str = ""  # where replies go; empty: none
+    admin_email: str = ""  # gets admin reports and notices; never warned or removed
+    extra_recipients: list[str] = []  # addresses that get the digest without being Plex users
+    images: Literal["auto", "inline", "hosted"] = "auto"  # auto: hosted when site.siteurl is set
+    unsubscribe_url: str = ""  # an HTTPS endpoint you host for one-click unsubscribe (RFC 8058)
+    max_html_kb: int = Field(100, ge=20, le=500)  # trim digests above this (Gmail clips at 102 KB)
+    outbox_dir: Path = Path("output/outbox")  # where dry runs and the outbox backend write .eml files
+
+    _url = field_validator("unsubscribe_url")(classmethod(lambda cls, v: _check_url(v)))
+
+
+class SesSettings(Section):
+    region: str = "us-east-1"  # AWS region of the SES account
+    endpoint_url: str = ""  # only tests change this
+    configuration_set: str = ""  # SES configuration set for event publishing; empty: none
+    contact_list: str = ""  # SESv2 contact list: SES then manages unsubscribes
+    topic: str = ""  # topic in that contact list
+    max_send_rate: float = Field(0, ge=0)  # messages per second; 0 uses the account's MaxSendRate
+    concurrency: int = Field(4, ge=1, le=32)  # parallel API calls
+
+    _url = field_validator("endpoint_url")(classmethod(lambda cls, v: _check_url(v)))
+
+
+class SmtpSettings(Section):
+    host: str = ""  # e.g. smtp.gmail.com
+    port: int = Field(587, ge=1, le=65535)  # 587 with STARTTLS, 465 with implicit TLS
+    username: str = ""  # login, often the full address
+    password: SecretStr = SecretStr("")  # app password (env SMTP_PASSWORD only)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # "none" only for a relay on localhost
+    timeout_seconds: float = Field(30.0, gt=0, le=600)  # per connection and command
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     tautulli: TautulliSettings = TautulliSettings()
@@ -141,10 +178,14 @@ class Settings(Section):
     newsletter: NewsletterSettings = NewsletterSettings()
     site: SiteSettings = SiteSettings()
     publish: PublishSettings = PublishSettings()
+    email: EmailSettings = EmailSettings()
+    ses: SesSettings = SesSettings()
+    smtp: SmtpSettings = SmtpSettings()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
-        found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value()]
+        found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value(),
+                 self.smtp.password.get_secret_value()]
         return [s for s in found if s]
 
 
