@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from stats_world import ALICE, BOB, CAROL, DAVE, ERIN, PERIOD, TZ, build
+from tests.fixtures.stats_world import ALICE, BOB, CAROL, DAVE, ERIN, PERIOD, TZ, build
 
 from pipeline.settings import load_settings
 from pipeline.stats.issue import SCHEMA_VERSION, Limits, compute_issue
@@ -118,7 +118,7 @@ def test_an_unfinished_period_says_so_and_a_zone_mismatch_is_refused():
 
 
 def test_data_as_of_is_the_last_successful_ingest():
-    from stats_world import insert, utc
+    from tests.fixtures.stats_world import insert, utc
 
     store = build()
     assert compute_issue(store, PERIOD, SETTINGS, NOW)["data_as_of"] is None

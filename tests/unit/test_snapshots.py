@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from stats_world import PERIOD, TZ, build
+from tests.fixtures.stats_world import PERIOD, TZ, build
 
 from pipeline.errors import RefusedToAct
 from pipeline.settings import load_settings

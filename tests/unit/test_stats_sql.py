@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from stats_world import (ALICE, BOB, CAROL, DAVE, ERIN, HEAT_4K, LOCAL, PERIOD, TZ, build, insert, item, utc)
+from tests.fixtures.stats_world import (ALICE, BOB, CAROL, DAVE, ERIN, HEAT_4K, LOCAL, PERIOD, TZ, build, insert, item, utc)
 
 from pipeline.stats.periods import parse_period
 from pipeline.stats.queries import params_of, run, stats_queries

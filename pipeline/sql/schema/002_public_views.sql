@@ -22,7 +22,8 @@ SELECT
     p.invited_at,
     p.accepted_at,
     least(p.first_seen_at, t.first_seen_at)                                    AS first_seen_at,
-    p.user_id IS NOT NULL AND p.removed_at IS NULL                             AS has_access,
+    coalesce(p.pending, false)                                                 AS pending,
+    p.user_id IS NOT NULL AND p.removed_at IS NULL AND NOT coalesce(p.pending, false) AS has_access,
     t.user_id IS NOT NULL AND t.removed_at IS NULL                             AS in_tautulli,
     p.section_ids
 FROM plex_users p
