@@ -1,0 +1,64 @@
+"""Serve a sandbox world until interrupted: `python -m pipeline.sandbox --plays 1000000 --users 2000`.
+
+Benchmarks run it in its own process so its memory and CPU are not counted as Marquee's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--users", type=int, default=24)
+    parser.add_argument("--plays", type=int, default=6000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--now", type=int, default=None, help="epoch seconds the world is generated for")
+    parser.add_argument("--no-plex", action="store_true", help="serve Tautulli only")
+    parser.add_argument("--info-file", type=Path, help="write URLs and credentials here as JSON once serving")
+    args = parser.parse_args(argv)
+
+    from .seed import generate
+    from .tautulli import TautulliSandbox
+
+    started = time.monotonic()
+    world = generate(seed=args.seed, users=args.users, plays=args.plays, days=args.days, now=args.now)
+    servers = [TautulliSandbox(world).start()]
+    info = {"tautulli_url": servers[0].url, "tautulli_api_key": world.tautulli_api_key,
+            "plays": len(world.plays), "users": len(world.users), "now": world.now,
+            "timezone": world.timezone, "generated_seconds": round(time.monotonic() - started, 2)}
+    if not args.no_plex:
+        from .plex import PlexSandbox
+        from .plextv import PlexTvSandbox
+
+        plex = PlexSandbox(world).start()
+        plextv = PlexTvSandbox(world, pms_url=plex.url).start()
+        servers += [plex, plextv]
+        info.update(plex_url=plex.url, plextv_url=plextv.url, plex_token=world.owner_token)
+    text = json.dumps(info, indent=2)
+    if args.info_file:
+        tmp = args.info_file.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(args.info_file)  # readers never see half a file
+    print(text, flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    for server in servers:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
