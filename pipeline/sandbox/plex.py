@@ -1,0 +1,403 @@
+"""A Plex Media Server on loopback that unmodified plexapi can browse, page through and delete from."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import plex_xml as px
+from .http import Request, Response, SandboxServer
+from .poster import poster
+from .world import Item, Section, World
+
+SEARCH_TYPES = {1: "movie", 2: "show", 3: "season", 4: "episode", 8: "artist", 9: "album", 10: "track",
+                18: "collection"}
+DEFAULT_TYPE = {"movie": "movie", "show": "show", "artist": "artist"}
+SORT_KEYS = {
+    "titleSort": lambda i: (i.title.lower(), i.rating_key),
+    "title": lambda i: (i.title.lower(), i.rating_key),
+    "addedAt": lambda i: (i.added_at, i.rating_key),
+    "updatedAt": lambda i: (i.updated_at, i.rating_key),
+    "year": lambda i: (i.year or 0, i.rating_key),
+}
+
+
+@dataclass
+class _Index:
+    """Per-section sorted lists and parent links, rebuilt only when the world changes."""
+
+    version: tuple
+    by_section: dict[tuple[int, str], list[Item]] = field(default_factory=dict)
+    children: dict[int, list[Item]] = field(default_factory=dict)
+    leaves: dict[int, list[Item]] = field(default_factory=dict)
+    views: dict[int, tuple[int, int]] = field(default_factory=dict)   # owner's (count, last viewed) per rk
+    first_added: dict[int, int] = field(default_factory=dict)         # section -> earliest addedAt
+    rendered: dict[int, bytes] = field(default_factory=dict)          # rk -> its XML, for this version only
+
+
+def _build_index(world: World, version: tuple) -> _Index:
+    by_section: dict = defaultdict(list)
+    children: dict = defaultdict(list)
+    leaves: dict = defaultdict(list)
+    first_added: dict[int, int] = {}
+    for it in world.items.values():
+        by_section[(it.section_id, it.type)].append(it)
+        if it.parent_rating_key is not None:
+            children[it.parent_rating_key].append(it)
+        if it.grandparent_rating_key is not None:
+            leaves[it.grandparent_rating_key].append(it)
+        first_added[it.section_id] = min(first_added.get(it.section_id, it.added_at), it.added_at)
+    for items in by_section.values():
+        items.sort(key=SORT_KEYS["titleSort"])
+    for items in children.values():
+        items.sort(key=lambda i: (i.index or 0, i.rating_key))
+    for items in leaves.values():
+        items.sort(key=lambda i: (i.parent_index or 0, i.index or 0, i.rating_key))
+
+    views: dict[int, tuple[int, int]] = {}
+    cols = world.plays.cols
+    if len(world.plays):
+        mine = (cols["user_id"] == world.owner.user_id) & (cols["watched_status"] >= 1.0)
+        for rk, stopped in zip(cols["rating_key"][mine].tolist(), cols["stopped"][mine].tolist()):
+            count, last = views.get(rk, (0, 0))
+            views[rk] = (count + 1, max(last, stopped))
+    return _Index(version, dict(by_section), dict(children), dict(leaves), views, first_added)
+
+
+class PlexSandbox(SandboxServer):
+    """PMS routes over a World; every route wants X-Plex-Token == world.owner_token."""
+
+    name = "plex"
+
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0,
+                 allow_media_deletion: bool = True) -> None:
+        super().__init__(host, port)
+        self.world = world
+        self.allow_media_deletion = allow_media_deletion
+        self.deleted: list[int] = []          # rating keys removed through DELETE, in order
+        self._world_lock = threading.RLock()
+        self._generation = 0
+        self._index: _Index | None = None
+        self._posters: dict[int, bytes] = {}
+        self._history: tuple[int, np.ndarray] | None = None
+        self._routes = [
+            ("GET", re.compile(r"/"), self._root),
+            ("GET", re.compile(r"/identity"), self._identity),
+            ("GET", re.compile(r"/library/?"), self._library),
+            ("GET", re.compile(r"/library/sections/?"), self._sections),
+            ("GET", re.compile(r"/library/sections/(\d+)/all"), self._section_all),
+            ("GET", re.compile(r"/library/sections/(\d+)/collections"), self._collections),
+            ("GET", re.compile(r"/library/recentlyAdded"), self._recently_added),
+            ("GET", re.compile(r"/library/metadata/(\d+(?:,\d+)*)"), self._metadata),
+            ("DELETE", re.compile(r"/library/metadata/(\d+)"), self._delete),
+            ("GET", re.compile(r"/library/metadata/(\d+)/children"), self._children),
+            ("GET", re.compile(r"/library/metadata/(\d+)/allLeaves"), self._all_leaves),
+            ("GET", re.compile(r"/library/metadata/(\d+)/thumb(?:/\d+)?"), self._thumb),
+            ("GET", re.compile(r"/status/sessions"), self._sessions),
+            ("GET", re.compile(r"/status/sessions/history/all"), self._history_all),
+            ("GET", re.compile(r"/accounts/?"), self._accounts),
+        ]
+
+    # -- dispatch -------------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        token = request.headers.get("x-plex-token") or request.query.get("X-Plex-Token")
+        if token != self.world.owner_token:
+            return Response(401, b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
+                                 b"</body></html>", "text/html")
+        method = "GET" if request.method == "HEAD" else request.method
+        path_found = False
+        for verb, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match:
+                path_found = True
+                if verb == method:
+                    try:
+                        return handler(request, *match.groups())
+                    except ValueError:  # a non-numeric paging header or filter, as PMS answers it
+                        return self._bad("Bad Request")
+        return Response(405 if path_found else 404, b"", "text/html")
+
+    def invalidate(self) -> None:
+        """Forget cached lists; call after changing world.items in place without bumping a section."""
+        with self._world_lock:
+            self._generation += 1
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def index(self) -> _Index:
+        w = self.world
+        version = (id(w.items), len(w.items), len(w.plays), self._generation,
+                   tuple((s.section_id, s.updated_at) for s in w.sections))
+        with self._world_lock:
+            if self._index is None or self._index.version != version:
+                self._index = _build_index(w, version)
+            return self._index
+
+    @staticmethod
+    def _xml(root) -> Response:
+        return Response(200, px.render(root), px.XML)
+
+    @staticmethod
+    def _bad(message: str, status: int = 400) -> Response:
+        return Response(status, f"<html><body><h1>{status} {message}</h1></body></html>".encode(), "text/html")
+
+    @staticmethod
+    def _window(request: Request) -> tuple[int, int | None]:
+        """X-Plex-Container-Start/Size from the query (totalViewSize) or the headers (fetchItems)."""
+        def pick(name: str) -> str | None:
+            return request.query.get(name) or request.headers.get(name.lower())
+        start, size = pick("X-Plex-Container-Start"), pick("X-Plex-Container-Size")
+        return int(start or 0), (None if size in (None, "") else int(size))
+
+    def _paged(self, request: Request, items: list, **container: object):
+        start, size = self._window(request)
+        page = items[start:] if size is None else items[start:start + size]
+        root = px.element("MediaContainer", size=len(page), totalSize=len(items), offset=start, allowSync="1",
+                          identifier="com.plexapp.plugins.library", mediaTagPrefix="/system/bundle/media/flags/",
+                          mediaTagVersion="1700000000", **container)
+        return root, page
+
+    def _section(self, section_id: int) -> Section | None:
+        return next((s for s in self.world.sections if s.section_id == section_id), None)
+
+    def _item_el(self, idx: _Index, item: Item):
+        kids = idx.children.get(item.rating_key, [])
+        leaves = kids if item.type in ("season", "album") else idx.leaves.get(item.rating_key, [])
+        return px.item_element(self.world, item, child_count=len(kids), leaf_count=len(leaves),
+                               views=idx.views.get(item.rating_key))
+
+    def _list(self, request: Request, idx: _Index, items: list[Item], **container: object) -> Response:
+        root, page = self._paged(request, items, **container)
+        parts = []
+        for item in page:
+            # Serialising is most of a page's cost; an item's XML only changes with a new index version.
+            body = idx.rendered.get(item.rating_key)
+            if body is None:
+                body = idx.rendered[item.rating_key] = px.fragment(self._item_el(idx, item))
+            parts.append(body)
+        return Response(200, px.render_with(root, parts), px.XML)
+
+    # -- routes ----------------------------------------------------------------------------------------
+    def _root(self, request: Request) -> Response:
+        return self._xml(px.server_root(self.world, allow_media_deletion=self.allow_media_deletion))
+
+    def _identity(self, request: Request) -> Response:
+        return self._xml(px.element("MediaContainer", size="0", apiVersion="1.1.1", claimed="1",
+                                    machineIdentifier=self.world.machine_identifier, version=self.world.version))
+
+    def _library(self, request: Request) -> Response:
+        root = px.element("MediaContainer", size="3", allowSync="0", art="/:/resources/library-art.png",
+                          content="1", identifier="com.plexapp.plugins.library",
+                          mediaTagPrefix="/system/bundle/media/flags/", mediaTagVersion="1700000000",
+                          title1="Plex Library", title2="")
+        for key, title in (("sections", "Library Sections"), ("recentlyAdded", "Recently Added Content"),
+                           ("onDeck", "On Deck Content")):
+            px.element("Directory", root, key=key, title=title)
+        return self._xml(root)
+
+    def _sections(self, request: Request) -> Response:
+        idx = self.index()
+        root = px.element("MediaContainer", size=len(self.world.sections), allowSync="0", title1="Plex Library")
+        for s in self.world.sections:
+            created = idx.first_added.get(s.section_id, s.updated_at) - 86_400
+            # contentChangedAt is opaque in PMS (a change counter); ours follows the section's updated_at.
+            root.append(px.section_directory(self.world, s, created, str(s.updated_at)))
+        return self._xml(root)
+
+    def _section_all(self, request: Request, section_id: str) -> Response:
+        section = self._section(int(section_id))
+        if section is None:
+            return self._bad("Not Found", 404)
+        raw_type = request.query.get("type")
+        try:
+            wanted = SEARCH_TYPES.get(int(raw_type)) if raw_type else DEFAULT_TYPE.get(section.type, section.type)
+            self._window(request)
+        except ValueError:
+            return self._bad("Bad Request")
+        if wanted == "collection":
+            return self._collections(request, section_id)
+        idx = self.index()
+        items = idx.by_section.get((section.section_id, wanted or ""), [])
+        for name, value in request.query.items():
+            # "artist.id=50" (Artist.albums), "show.id=10", "id=5,6": keep items under or equal to those keys.
+            if re.fullmatch(r"(?:\w+\.)?id", name):
+                try:
+                    keys = {int(v) for v in value.split(",")}
+                except ValueError:
+                    return self._bad("Bad Request")
+                items = [i for i in items if keys & {i.rating_key, i.parent_rating_key, i.grandparent_rating_key}]
+        if request.query.get("title"):
+            needle = request.query["title"].lower()
+            items = [i for i in items if needle in i.title.lower()]
+        sort = request.query.get("sort", "").split(",")[0]
+        if sort:
+            name, _, direction = sort.partition(":")
+            name = name.rsplit(".", 1)[-1]  # plexapi sends "movie.addedAt:desc"
+            if name in SORT_KEYS and (name, direction) != ("titleSort", ""):
+                items = sorted(items, key=SORT_KEYS[name], reverse=direction == "desc")
+        response = self._list(request, idx, items, librarySectionID=section.section_id,
+                              librarySectionTitle=section.title,
+                              librarySectionUUID=px.section_uuid(self.world, section.section_id),
+                              title1=section.title, title2="All", viewGroup=wanted, viewMode="65592")
+        return self._with_meta(request, response, section, px.SECTION_TYPES.get(section.type, [section.type]))
+
+    def _with_meta(self, request: Request, response: Response, section: Section, types: list[str]) -> Response:
+        """Add <Meta> (filter and sort fields) when plexapi asks with includeMeta=1."""
+        if request.query.get("includeMeta") != "1":
+            return response
+        from xml.etree.ElementTree import fromstring
+
+        root = fromstring(response.body)
+        root.insert(0, px.filter_meta(section, types))
+        return self._xml(root)
+
+    def _collections(self, request: Request, section_id: str) -> Response:
+        section = self._section(int(section_id))
+        if section is None:
+            return self._bad("Not Found", 404)
+        idx = self.index()
+        names = sorted({c for (sid, _), items in idx.by_section.items() if sid == section.section_id
+                        for i in items for c in (getattr(i, "collections", ()) or ())})
+        root, page = self._paged(request, names, librarySectionID=section.section_id,
+                                 librarySectionTitle=section.title)
+        for name in page:
+            rk = 90_000_000 + section.section_id * 10_000 + names.index(name)
+            px.element("Directory", root, ratingKey=rk, key=f"/library/collections/{rk}/children",
+                       type="collection", subtype=section.type, title=name, librarySectionID=section.section_id,
+                       addedAt=self.world.now, updatedAt=self.world.now, childCount="0")
+        return self._with_meta(request, self._xml(root), section, ["collection"])
+
+    def _recently_added(self, request: Request) -> Response:
+        idx = self.index()
+        items = [i for (_, t), its in idx.by_section.items() if t in ("movie", "season", "album") for i in its]
+        items.sort(key=lambda i: (-i.added_at, i.rating_key))
+        return self._list(request, idx, items, title1="Recently Added")
+
+    def _metadata(self, request: Request, keys: str) -> Response:
+        idx = self.index()
+        found = [self.world.items[int(k)] for k in keys.split(",") if int(k) in self.world.items]
+        if not found:
+            return self._bad("Not Found", 404)
+        first = found[0]
+        section = self._section(first.section_id)
+        return self._list(request, idx, found, librarySectionID=first.section_id,
+                          librarySectionTitle=section.title if section else None,
+                          librarySectionUUID=px.section_uuid(self.world, first.section_id))
+
+    def _children(self, request: Request, rk: str) -> Response:
+        item = self.world.items.get(int(rk))
+        if item is None:
+            return self._bad("Not Found", 404)
+        idx = self.index()
+        kids = idx.children.get(item.rating_key, [])
+        return self._list(request, idx, kids, key=item.rating_key, parentTitle=item.title,
+                          parentIndex=item.index, librarySectionID=item.section_id, title1=item.title,
+                          viewGroup=kids[0].type if kids else None)
+
+    def _all_leaves(self, request: Request, rk: str) -> Response:
+        item = self.world.items.get(int(rk))
+        if item is None:
+            return self._bad("Not Found", 404)
+        idx = self.index()
+        if item.type in ("season", "album"):
+            leaves = idx.children.get(item.rating_key, [])
+        elif item.type in px.LEAF_TYPES:
+            leaves = [item]
+        else:
+            leaves = idx.leaves.get(item.rating_key, [])
+        return self._list(request, idx, leaves, key=item.rating_key, parentTitle=item.title,
+                          librarySectionID=item.section_id, title1=item.title, title2="All episodes",
+                          viewGroup=leaves[0].type if leaves else None)
+
+    def _delete(self, request: Request, rk: str) -> Response:
+        with self._world_lock:
+            item = self.world.items.get(int(rk))
+            if item is None:
+                return self._bad("Not Found", 404)
+            if not self.allow_media_deletion:
+                # PMS answers 403 when "Allow media deletion" is off in Settings > Library.
+                return self._bad("Forbidden", 403)
+            idx = self.index()
+            doomed, todo = [], [item.rating_key]
+            while todo:  # a show takes its seasons and episodes along
+                key = todo.pop()
+                doomed.append(key)
+                todo.extend(c.rating_key for c in idx.children.get(key, []))
+            for key in doomed:
+                self.world.items.pop(key, None)
+                self._posters.pop(key, None)
+            section = self._section(item.section_id)
+            if section is not None:
+                section.updated_at = max(section.updated_at + 1, self.world.now)
+            self.deleted.extend(doomed)
+            self._generation += 1
+        return Response(200, b"", px.XML)
+
+    def _thumb(self, request: Request, rk: str) -> Response:
+        item = self.world.items.get(int(rk))
+        if item is None:
+            return self._bad("Not Found", 404)
+        with self._world_lock:
+            if item.rating_key not in self._posters:
+                self._posters[item.rating_key] = poster(item.rating_key, item.title)
+            body = self._posters[item.rating_key]
+        return Response(200, body, "image/jpeg")
+
+    def _sessions(self, request: Request) -> Response:
+        # The world models finished plays only, so nobody is ever mid-stream.
+        return self._xml(px.element("MediaContainer", size="0"))
+
+    def _history_rows(self) -> np.ndarray:
+        """Row numbers of watched plays, newest viewedAt first; cached per play count."""
+        n = len(self.world.plays)
+        with self._world_lock:
+            if self._history is None or self._history[0] != n:
+                cols = self.world.plays.cols
+                rows = np.nonzero(cols["watched_status"] >= 1.0)[0]
+                rows = rows[np.argsort(-cols["stopped"][rows], kind="stable")]
+                self._history = (n, rows)
+            return self._history[1]
+
+    def _history_all(self, request: Request) -> Response:
+        w, q = self.world, request.query
+        cols = w.plays.cols
+        rows = self._history_rows()
+        owner_id = w.owner.user_id
+        try:
+            if q.get("accountID"):
+                account = int(q["accountID"])
+                rows = rows[cols["user_id"][rows] == (owner_id if account == 1 else account)]
+            if q.get("metadataItemID"):
+                rows = rows[cols["rating_key"][rows] == int(q["metadataItemID"])]
+            if q.get("viewedAt>"):
+                rows = rows[cols["stopped"][rows] > int(q["viewedAt>"])]
+            if q.get("librarySectionID"):
+                sid = int(q["librarySectionID"])
+                keys = {i.rating_key for (s, _), its in self.index().by_section.items() if s == sid for i in its}
+                rows = rows[np.isin(cols["rating_key"][rows], np.fromiter(keys, dtype=np.int64, count=len(keys)))]
+            root, page = self._paged(request, rows)
+        except ValueError:
+            return self._bad("Bad Request")
+        for row in page.tolist():
+            user_id = int(cols["user_id"][row])
+            root.append(px.history_element(
+                w, w.items.get(int(cols["rating_key"][row])), history_id=row + 1,
+                viewed_at=int(cols["stopped"][row]), account_id=1 if user_id == owner_id else user_id,
+                device_id=int(cols["platform"][row]) + 1))
+        return self._xml(root)
+
+    def _accounts(self, request: Request) -> Response:
+        users = sorted(self.world.users, key=lambda u: (not u.is_owner, u.user_id))
+        root = px.element("MediaContainer", size=len(users) + 1, identifier="com.plexapp.system.accounts")
+        px.element("Account", root, id="0", key="/accounts/0", name="", defaultAudioLanguage="en",
+                   autoSelectAudio="1", defaultSubtitleLanguage="en", subtitleMode="0", thumb="")
+        for u in users:
+            account_id = 1 if u.is_owner else u.user_id
+            px.element("Account", root, id=account_id, key=f"/accounts/{account_id}", name=u.username,
+                       defaultAudioLanguage="en", autoSelectAudio="1", defaultSubtitleLanguage="en",
+                       subtitleMode="0", thumb=u.thumb)
+        return self._xml(root)
+
