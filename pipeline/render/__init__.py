@@ -1,0 +1,1 @@
+"""Render: issue snapshots into the Pelican site and the e-mails."""
