@@ -1,0 +1,47 @@
+"""`invoke build`: ingest, freeze the issues that are due, and render the archive site from frozen issues."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .clock import Clock
+from .issues import FreezeResult, freeze_issues
+from .render.images import cache_dir_for, fetch_posters
+from .render.site import SiteResult, poster_items, render_site
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    freeze: FreezeResult
+    site: SiteResult
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.freeze.frozen:
+            out.append(f"new issues: {', '.join(self.freeze.frozen)}")
+        elif not self.freeze.skipped:
+            out.append("no new issue is due; the site was rebuilt from the frozen issues")
+        out += [f"skipped {line}" for line in self.freeze.skipped]
+        return out + self.site.lines()
+
+
+def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: str | None = None,
+               rebuild: bool = False, publish: bool = False) -> BuildResult:
+    """Freeze what is due, then render every frozen issue (the store is read, never Plex or Tautulli)."""
+    last = store.execute("ingest/last_successful_run")
+    data_as_of = last[0][2] if last else None
+    freeze = freeze_issues(store, settings, clock.now(), period_key=period_key, data_as_of=data_as_of,
+                           rebuild=rebuild)
+    for line in freeze.skipped:
+        log.warning("issue %s", line)
+    rows = store.records("issues/all_issues")
+    posters = None
+    if settings.site.posters and settings.plex.configured and rows:
+        posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))
+    site = render_site(settings, rows, posters=posters, publish=publish)
+    return BuildResult(freeze, site)
