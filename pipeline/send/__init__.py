@@ -1,0 +1,1 @@
+"""Deliver rendered e-mails exactly once per (message key, recipient)."""

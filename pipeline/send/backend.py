@@ -1,0 +1,69 @@
+"""What a delivery backend (SES, SMTP, outbox) offers the run loop, and what one call can end as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import MarqueeError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .message import OutgoingMessage
+
+# Attempt results
+SENT, FAILED, RETRY, UNKNOWN, FATAL = "sent", "failed", "retry", "unknown", "fatal"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The result of one provider call for one message."""
+
+    result: str                           # sent | failed | retry | unknown | fatal
+    provider_id: str | None = None        # when sent
+    error: str | None = None              # one line, never a secret
+    throttled: bool = False               # retry because of the provider's rate limit: slow everyone down
+    fatal: MarqueeError | None = None     # result fatal: stop the run with this
+    give_up: MarqueeError | None = None   # result retry: stop the run with this once retries run out
+
+
+class Backend(Protocol):
+    """A delivery backend. `attempt` may run on `concurrency` threads at once."""
+
+    name: str
+    rate: float | None       # calls per second to pace to; None: unpaced
+    concurrency: int         # parallel calls
+
+    def open(self) -> None:
+        """Connect and check the configuration; raise ConfigError with what to fix."""
+
+    def suppressed(self) -> dict[str, str]:
+        """Lower-cased address -> reason, for addresses the provider will not deliver to."""
+
+    def attempt(self, msg: "OutgoingMessage") -> Attempt:
+        """One provider call; never raises for a provider answer."""
+
+    def delivered(self, msg: "OutgoingMessage") -> bool | None:
+        """Whether a message whose outcome is unknown did arrive; None when the backend cannot tell."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def make_backend(name: str, settings: "Settings") -> Backend:
+    """The backend named in settings.email.backend (or passed explicitly)."""
+    if name == "ses":
+        from .ses import SesBackend
+
+        return SesBackend(settings)
+    if name == "smtp":
+        from .smtp import SmtpBackend
+
+        return SmtpBackend(settings)
+    if name == "outbox":
+        from .outbox import OutboxBackend
+
+        return OutboxBackend(settings.email.outbox_dir)
+    from ..errors import ConfigError
+
+    raise ConfigError(f"email.backend {name!r} is not one of ses, smtp, outbox")

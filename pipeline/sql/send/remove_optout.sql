@@ -1,0 +1,3 @@
+-- Opt an address back in.
+DELETE FROM email_optouts WHERE email = $email
+RETURNING email
