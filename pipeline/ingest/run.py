@@ -1,0 +1,95 @@
+"""One ingest run: Tautulli in one transaction, then the Plex inventory in another, then a summary."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from ..clock import Clock
+from ..errors import ConfigError, MarqueeError, SourceError
+from ..logs import Progress
+from ..settings import Settings
+from ..store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestSummary:
+    run_id: int
+    plays_fetched: int
+    plays_new: int
+    users: int
+    libraries: int
+    items: int | None          # None when the inventory was skipped
+    plex_skipped: str | None   # why, in one line
+    requests: int
+    seconds: float
+
+    def lines(self) -> list[str]:
+        out = [
+            f"plays: {self.plays_new:,} new ({self.plays_fetched:,} fetched in {self.requests} Tautulli requests)",
+            f"users: {self.users:,}   libraries: {self.libraries:,}",
+        ]
+        if self.plex_skipped:
+            out.append(f"Plex inventory skipped: {self.plex_skipped}")
+        else:
+            out.append(f"Plex items listed: {self.items:,}")
+        out.append(f"took {self.seconds:.1f}s")
+        return out
+
+
+def run_ingest(store: Store, settings: Settings, clock: Clock, *,
+               tautulli_session=None, plex_session=None) -> IngestSummary:
+    """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
+    from .history import ingest_history
+    from .people import ingest_libraries, ingest_users
+    from .tautulli import TautulliClient
+
+    if not settings.tautulli.configured:
+        raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")
+    began, now = time.monotonic(), clock.now()
+    run_id = store.execute("ingest/next_run_id")[0][0]
+    client = TautulliClient(settings.tautulli, session=tautulli_session)
+    try:
+        with store.transaction():
+            with Progress("Tautulli history", unit="plays") as progress:
+                history = ingest_history(store, client, settings, now, progress=progress)
+            users = ingest_users(store, client, now)
+            libraries = ingest_libraries(store, client, now)
+            store.execute("ingest/record_run", dict(
+                run_id=run_id, started_at=now, finished_at=clock.now(), status="ok",
+                plays_fetched=history.fetched, plays_new=history.new, users=users, items=None,
+                plex_skipped=None, error=None))
+    except MarqueeError as exc:
+        _record_failure(store, run_id, now, clock, str(exc))
+        raise
+
+    items, skipped = _ingest_plex(store, settings, now, plex_session)
+    store.execute("ingest/record_plex_outcome", dict(
+        run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
+    return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
+                         client.requests, time.monotonic() - began)
+
+
+def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:
+    """The inventory is optional for the newsletter: a failure is reported, never fatal."""
+    if not settings.plex.configured:
+        return None, "PLEX_URL and PLEX_TOKEN are not set"
+    from .plex import ingest_plex
+
+    try:
+        with store.transaction():
+            with Progress("Plex inventory", unit="items") as progress:
+                result = ingest_plex(store, settings, now, progress=progress, session=session)
+    except (SourceError, ConfigError) as exc:
+        log.warning("Plex inventory skipped: %s", exc)
+        return None, str(exc)
+    return result.items_listed, None
+
+
+def _record_failure(store: Store, run_id: int, now, clock: Clock, error: str) -> None:
+    store.execute("ingest/record_run", dict(
+        run_id=run_id, started_at=now, finished_at=clock.now(), status="failed", plays_fetched=None,
+        plays_new=None, users=None, items=None, plex_skipped=None, error=error))
