@@ -66,6 +66,36 @@ def publish(c, config=None, verbose=False, apply=False, delete=False):
 @task(name="update-golden")
 def update_golden(c):
     """Regenerate the golden files under tests/golden/ on purpose; review the diff before committing."""
-    from tests.golden import site_golden
+    from tests.golden import email_golden, site_golden
 
     site_golden.update_golden()
+    email_golden.update_golden()
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
+            "issue": "the issue to send, e.g. weekly-2026-W46 (default: the latest built)",
+            "apply": "really send (default: write .eml files to the outbox and list who would get what)",
+            "to": "send one preview copy to this address only",
+            "resend-unknown": "also resend messages an interrupted run may or may not have delivered"})
+def send(c, config=None, verbose=False, issue=None, apply=False, to=None, resend_unknown=False):
+    """E-mail an issue's personal digest to every reader, exactly once each (a dry run without --apply)."""
+    from pipeline import commands
+
+    _run(lambda: commands.send(commands.settings_for(config, verbose), issue=issue, apply=apply, to=to,
+                               resend_unknown=resend_unknown))
+
+
+@task(help={"config": CONFIG_HELP, "email": "the address that asked to stop getting the newsletter"})
+def unsubscribe(c, email, config=None):
+    """Stop sending the newsletter to an address (account notices still go)."""
+    from pipeline import commands
+
+    _run(lambda: commands.unsubscribe(commands.settings_for(config), email))
+
+
+@task(help={"config": CONFIG_HELP, "email": "the address to send the newsletter to again"})
+def resubscribe(c, email, config=None):
+    """Undo `invoke unsubscribe` for an address."""
+    from pipeline import commands
+
+    _run(lambda: commands.unsubscribe(commands.settings_for(config), email, subscribe=True))

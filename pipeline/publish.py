@@ -27,7 +27,8 @@ YEAR = "public, max-age=31536000, immutable"
 LONG_LIVED = ("images/", "theme/")  # content-hashed names (images) or a version query (theme)
 WORKERS = 8
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
-SKIP_DIRS = {".git", "__pycache__", ".webassets-cache"}
+# The outbox (email.outbox_dir defaults to output/outbox) holds readers' addresses: never published.
+SKIP_DIRS = {".git", "__pycache__", ".webassets-cache", "outbox"}
 
 TYPES = {
     ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
@@ -142,7 +143,7 @@ def local_files(output_dir: Path, prefix: str, cache_seconds: int) -> dict[str, 
     for root, dirs, files in os.walk(output_dir):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if name in SKIP_NAMES or name.endswith(".tmp"):
+            if name in SKIP_NAMES or name.endswith((".tmp", ".eml")):
                 continue
             path = Path(root) / name
             rel = path.relative_to(output_dir).as_posix()

@@ -53,3 +53,11 @@ def test_summary_and_lines():
     assert plan.summary() == ("upload 1 (2.0 KB), unchanged 1 (3.0 MB), delete 0 (0 B), stale 1 kept "
                               "(pass delete to remove) -> s3://b/site/ (dry run, nothing changed)")
     assert plan.lines()[:2] == ["upload  site/index.html  2.0 KB  text/html  c", "stale   site/old.html  10 B  (kept)"]
+
+
+def test_the_outbox_and_eml_files_are_never_published(tmp_path):
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    (tmp_path / "outbox" / "dry-run" / "weekly-2026-W46").mkdir(parents=True)
+    (tmp_path / "outbox" / "dry-run" / "weekly-2026-W46" / "alice@example.org.eml").write_text("To: alice")
+    (tmp_path / "stray.eml").write_text("To: bob")
+    assert list(local_files(tmp_path, "", 300)) == ["index.html"]

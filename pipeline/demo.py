@@ -1,0 +1,81 @@
+"""`invoke demo`: the sandbox servers on loopback, a throwaway config, and the pipeline run end to end."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .build import build_site
+from .clock import Clock
+from .ingest.run import run_ingest
+from .mailing import send_issue
+from .logs import REDACTOR
+from .sandbox.plex import PlexSandbox
+from .sandbox.plextv import PlexTvSandbox
+from .sandbox.seed import generate
+from .sandbox.tautulli import TautulliSandbox
+from .settings import load_settings
+from .store import open_store
+
+log = logging.getLogger("marquee.demo")
+
+DEMO_CONFIG = """\
+# Written by `invoke demo`: the sandbox servers' addresses change every run.
+[server]
+name = "{name}"
+timezone = "{tz}"
+
+[tautulli]
+url = "{tautulli}"
+
+[plex]
+url = "{plex}"
+plextv_url = "{plextv}"
+
+[data]
+dir = "{data}"
+
+[site]
+output_dir = "{output}"
+
+[email]
+backend = "outbox"
+from_address = "newsletter@example.org"
+admin_email = "admin@example.org"
+outbox_dir = "{output}/outbox"
+"""
+
+
+def run_demo(root: Path, clock: Clock) -> Path:
+    """Seed a world for `clock.now()`, serve it, and ingest it into <root>/data/demo."""
+    data = (root / "data" / "demo").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    for stale in data.glob("marquee.duckdb*"):
+        stale.unlink()  # a fresh world each run; old plays would not line up with it
+    now = int(clock.now().timestamp()) // 3600 * 3600
+    world = generate(seed=7, users=24, plays=6000, now=now)
+    REDACTOR.add(world.tautulli_api_key, world.owner_token)
+
+    with TautulliSandbox(world) as tautulli, PlexSandbox(world) as plex, \
+            PlexTvSandbox(world, pms_url=plex.url) as plextv:
+        config = data / "marquee.toml"
+        config.write_text(DEMO_CONFIG.format(
+            name=world.server_name, tz=world.timezone, tautulli=tautulli.url, plex=plex.url,
+            plextv=plextv.url, data=data, output=(root / "output").resolve()))
+        settings = load_settings(config, environ={
+            "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_TOKEN": world.owner_token}, dotenv_path=None)
+        with open_store(settings) as store:
+            summary = run_ingest(store, settings, clock)
+            for line in summary.lines():
+                print(line)
+            built = build_site(store, settings, clock)
+            for line in built.lines():
+                print(line)
+            mailed = send_issue(store, settings, clock)  # a dry run: .eml files, nothing sent
+    print(mailed.line())
+    index = settings.site.output_dir / "index.html"
+    print(f"\nThe demo's archive site: {index}")
+    print("  open it in a browser, or run `invoke serve` and visit http://127.0.0.1:8000/")
+    print(f"The demo's e-mails (one per reader, as .eml files): {settings.email.outbox_dir}/dry-run/")
+    print(f"The demo's store: {settings.data.db_path} (tables in docs/schema.md)")
+    return data
