@@ -10,27 +10,14 @@ from plexapi.server import PlexServer
 
 from pipeline.errors import BadResponse, ConfigError, Unreachable
 from pipeline.ingest.plex_session import connect, connect_account, disable_autoreload, make_session, plex_errors
-from pipeline.sandbox.plex import PlexSandbox
-from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
+from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def world():
     return generate(seed=2, users=24, plays=200)
-
-
-@pytest.fixture
-def pms(world):
-    with PlexSandbox(world) as server:
-        yield server
-
-
-@pytest.fixture
-def plextv(world, pms):
-    with PlexTvSandbox(world, pms_url=pms.url) as server:
-        yield server
 
 
 @pytest.fixture

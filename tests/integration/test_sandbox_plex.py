@@ -10,27 +10,16 @@ from plexapi.exceptions import BadRequest, NotFound
 from PIL import Image
 
 from pipeline.ingest.plex_session import connect
-from pipeline.sandbox.plex import PlexSandbox
-from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import SPECIAL_ARTISTS, SPECIAL_MOVIES, SPECIAL_SHOWS, generate
 from pipeline.settings import PlexSettings
+from pipeline.sandbox.plex import PlexSandbox
+from pipeline.sandbox.plextv import PlexTvSandbox
+from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def world():
     return generate(seed=1, users=24, plays=6000)
-
-
-@pytest.fixture
-def pms(world):
-    with PlexSandbox(world) as server:
-        yield server
-
-
-@pytest.fixture
-def plextv(world, pms):
-    with PlexTvSandbox(world, pms_url=pms.url) as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,27 +7,14 @@ import requests
 from plexapi.exceptions import NotFound
 
 from pipeline.ingest.plex_session import connect
-from pipeline.sandbox.plex import PlexSandbox
-from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
+from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def world():
     return generate(seed=1, users=24, plays=300)
-
-
-@pytest.fixture
-def pms(world):
-    with PlexSandbox(world) as server:
-        yield server
-
-
-@pytest.fixture
-def plextv(world, pms):
-    with PlexTvSandbox(world, pms_url=pms.url) as server:
-        yield server
 
 
 @pytest.fixture
