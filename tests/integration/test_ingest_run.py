@@ -156,3 +156,17 @@ def test_the_demo_builds_the_site_with_no_network(tmp_path):
     assert (tmp_path / "output" / "index.html").is_file()
     assert len(list((tmp_path / "output" / "issues").iterdir())) >= 3
     assert "The demo's archive site:" in out.stdout
+    assert len(list((tmp_path / "output" / "outbox" / "dry-run").rglob("*.eml"))) >= 10
+
+    # The leak scan over everything `invoke publish` would upload (it never uploads the outbox).
+    from pipeline.sandbox.seed import generate
+    from tests.fixtures.leaks import leak_scan
+
+    world = generate(seed=7, users=24, plays=60)  # the demo's seed: the same key and token
+    config = (tmp_path / "data" / "demo" / "marquee.toml").read_text()
+    urls = [line.split('"')[1] for line in config.splitlines() if line.startswith(("url", "plextv_url"))]
+    assert len(urls) == 3
+    usernames = [u.username for u in world.users if u.username]
+    found = leak_scan(tmp_path / "output", secrets=[world.tautulli_api_key, world.owner_token, *urls],
+                      words=usernames, exclude=["outbox"])
+    assert found == []
