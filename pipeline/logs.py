@@ -112,8 +112,11 @@ class Progress:
             self._bar.update(self._task, advance=n, rate=rate)
         elif time.monotonic() - self._last >= self.every:
             self._last = time.monotonic()
-            of = f"/{self.total:,}" if self.total else ""
-            log.info("%s: %s%s %s (%s)", self.label, f"{self.done:,}", of, self.unit, rate)
+            of, eta = "", ""
+            if self.total:
+                of = f"/{self.total:,}"
+                eta = f", about {max(self.total - self.done, 0) / max(self.done / elapsed, 1e-9):,.0f}s left"
+            log.info("%s: %s%s %s (%s%s)", self.label, f"{self.done:,}", of, self.unit, rate, eta)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -41,3 +41,14 @@ def test_short_values_are_not_treated_as_secrets():
     # an empty or tiny "secret" would otherwise blank out ordinary words
     f = RedactingFilter(["", "ab"])
     assert f.redact("about tab") == "about tab"
+
+
+def test_progress_off_a_terminal_logs_counts_rate_and_time_left(caplog):
+    from pipeline import logs
+
+    assert not logs.is_terminal()  # pytest captures stderr: the plain-log path
+    with caplog.at_level(logging.INFO, logger="marquee"):
+        with logs.Progress("Tautulli history", total=1000, unit="plays", every=0) as progress:
+            progress.advance(250)
+    line = caplog.records[-1].getMessage()
+    assert line.startswith("Tautulli history: 250/1,000 plays (") and "plays/s" in line and "s left" in line
