@@ -30,6 +30,19 @@ class BuildResult:
         return out + self.site.lines()
 
 
+def resolve_exclusions(store: Store, settings: Settings) -> Settings:
+    """Settings whose site.exclude_users also name, by id, the users an admin excluded by e-mail.
+
+    Snapshots carry no e-mail addresses, so an address is matched against the store here.
+    """
+    wanted = {str(e).strip().lower() for e in settings.site.exclude_users if "@" in str(e)}
+    if not wanted:
+        return settings
+    ids = [str(uid) for uid, email in store.execute("issues/user_emails") if email in wanted]
+    site = settings.site.model_copy(update={"exclude_users": [*settings.site.exclude_users, *ids]})
+    return settings.model_copy(update={"site": site})
+
+
 def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: str | None = None,
                rebuild: bool = False, publish: bool = False) -> BuildResult:
     """Freeze what is due, then render every frozen issue (the store is read, never Plex or Tautulli)."""
@@ -40,6 +53,7 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
     for line in freeze.skipped:
         log.warning("issue %s", line)
     rows = store.records("issues/all_issues")
+    settings = resolve_exclusions(store, settings)
     posters = None
     if settings.site.posters and settings.plex.configured and rows:
         posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))

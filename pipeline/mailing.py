@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Iterator
 
+from .build import resolve_exclusions
 from .charts import render_issue_charts
 from .clock import Clock
 from .errors import MarqueeError
@@ -56,6 +57,7 @@ def _check_hosted(settings: Settings, renderer: DigestRenderer) -> None:
 def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str | None = None,
                apply: bool = False, to: str | None = None, resend_unknown: bool = False) -> SendSummary:
     """Render and send (or, without apply, write as .eml) the digest of one frozen issue."""
+    settings = resolve_exclusions(store, settings)
     key = issue_key or latest_issue_key(store, settings)
     snapshot = load_snapshot(store, key)
     if snapshot is None:

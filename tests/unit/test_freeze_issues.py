@@ -75,3 +75,15 @@ def test_empty_period_is_frozen_saying_so_or_skipped(skip_empty, frozen):
         assert load_snapshot(store, frozen[0])["empty"] is True
     else:
         assert "nothing was played or added" in result.skipped[0]
+
+
+def test_an_admin_can_exclude_a_user_by_e_mail():
+    from pipeline.build import resolve_exclusions
+    from tests.fixtures.stats_world import BOB
+
+    store = build()
+    store.con.execute("UPDATE plex_users SET email = 'Bob@Example.org' WHERE user_id = ?", [BOB])
+    s = load_settings(environ={}, dotenv_path=None, overrides={"site.exclude_users": ["bob@example.org", "dave"]})
+    resolved = resolve_exclusions(store, s)
+    assert resolved.site.exclude_users == ["bob@example.org", "dave", str(BOB)]
+    assert s.site.exclude_users == ["bob@example.org", "dave"]  # the caller's settings are not changed
