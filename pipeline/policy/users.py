@@ -1,0 +1,280 @@
+"""User lifecycle policy: welcome, warn, remove. Pure: rows and a clock in, a Plan out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Mapping
+
+from ..errors import ConfigError
+from .plan import Action, Plan
+
+ZERO = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user who has (or had) access to this server, as the caller read it from the store."""
+
+    user_id: int
+    username: str
+    email: str | None
+    is_owner: bool
+    is_home: bool
+    is_restricted: bool  # a managed user (always part of the owner's Home)
+    joined_at: datetime  # plex.tv acceptedAt, else when Marquee first saw them
+    last_counting_play_at: datetime | None  # latest play of at least min_play_seconds; None = never watched
+    join_is_estimate: bool = False  # True when joined_at is first_seen_at (acceptedAt unknown)
+
+    def __post_init__(self) -> None:
+        _aware(self.joined_at, "joined_at")
+        if self.last_counting_play_at is not None:
+            _aware(self.last_counting_play_at, "last_counting_play_at")
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """What earlier runs did for one user (the acting side stores it; see next_state)."""
+
+    welcomed_at: datetime | None = None
+    warned_at: datetime | None = None
+    warned_for_idle_since: datetime | None = None  # the idle stretch the warning was about
+    removed_at: datetime | None = None
+    removal_attempts: int = 0  # failed or successful unshare attempts in this membership
+    last_error: str | None = None
+
+
+NEW = MemberState()
+
+
+@dataclass(frozen=True)
+class UserPolicy:
+    """Thresholds of the lifecycle policy; defaults are the issue's."""
+
+    welcome_window_days: float = 7  # welcome users who joined this recently and were never welcomed
+    grace_hours: float = 24  # never inactive this soon after joining
+    min_play_seconds: int = 120  # a play counts if it lasted this long (used by the caller's SQL)
+    warn_days: float = 27  # idle this long: warning e-mail with the exact removal date
+    kick_days: float = 30  # idle this long and warned early enough: removal
+    vip: frozenset[str] = frozenset()  # usernames, e-mail addresses or user ids; never warned or removed
+    include_home_users: bool = False  # apply the policy to home and managed users too
+    admin_email: str | None = None  # the admin is never warned or removed
+    max_removals_per_run: int = 5  # refuse (or cap) a run that would remove more
+    max_removal_share: float = 0.2  # refuse a run that would remove more than this share of all members
+    max_data_age_hours: float = 24  # refuse to warn or remove on older data
+    quiet_days: float = 3  # no plays server-wide this long: Tautulli was probably down; refuse
+    max_removal_attempts: int = 3  # failed unshares are retried on later runs up to this many times
+
+    def __post_init__(self) -> None:
+        # TOML gives a list of strings and numbers; match case-insensitively on strings.
+        object.__setattr__(self, "vip", frozenset(str(v).strip().lower() for v in self.vip if str(v).strip()))
+
+    @property
+    def notice(self) -> timedelta:
+        """The notice a warning promises: kick_days - warn_days."""
+        return timedelta(days=self.kick_days - self.warn_days)
+
+    def validate(self) -> "UserPolicy":
+        """Raise ConfigError naming the first bad threshold; return self when all are sound."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
+                raise ConfigError(f"users.{f.name} must be a finite number, not {value}")
+        positive = ("warn_days", "kick_days", "max_data_age_hours", "quiet_days", "max_removal_attempts")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"users.{name} must be greater than 0 (got {getattr(self, name)})")
+        for name in ("welcome_window_days", "grace_hours", "min_play_seconds", "max_removals_per_run"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"users.{name} must be 0 or more (got {getattr(self, name)})")
+        if self.warn_days >= self.kick_days:
+            raise ConfigError(f"users.warn_days ({self.warn_days}) must be less than users.kick_days "
+                              f"({self.kick_days}) so a warning comes before removal")
+        if self.grace_hours / 24 >= self.warn_days:
+            raise ConfigError(f"users.grace_hours ({self.grace_hours}) must be shorter than users.warn_days "
+                              f"({self.warn_days} days)")
+        if not 0 < self.max_removal_share <= 1:
+            raise ConfigError(f"users.max_removal_share must be above 0 and at most 1 (got {self.max_removal_share})")
+        if self.admin_email is not None and "@" not in self.admin_email:
+            raise ConfigError(f"users.admin_email {self.admin_email!r} is not an e-mail address")
+        return self
+
+
+def decide_users(members: Iterable[Member], states: Mapping[int, MemberState], now: datetime,
+                 policy: UserPolicy, *, first_run: bool, started_at: datetime | None = None) -> Plan:
+    """Decide zero or one action per member.
+
+    `first_run` is True when no earlier enforce run exists; `started_at` is when the first one ran. A member whose
+    join date is only an estimate (first seen) is welcomed only if first seen after `started_at`: everyone listed
+    before enforcement started is an existing user, not a new one.
+    """
+    _aware(now, "now")
+    if first_run:
+        started_at = now
+    actions = []
+    seen: set[int] = set()
+    for m in sorted(members, key=lambda m: m.user_id):
+        if m.user_id in seen:
+            raise ValueError(f"user {m.user_id} is listed twice")
+        seen.add(m.user_id)
+        action = decide_member(m, states.get(m.user_id, NEW), now, policy, started_at=started_at)
+        if action is not None:
+            actions.append(action)
+    return Plan(now=now, actions=tuple(actions))
+
+
+def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPolicy, *,
+                  started_at: datetime | None) -> Action | None:
+    """The one decision for one member, or None when they are already removed."""
+    state = current_state(m, state)
+    if state.removed_at is not None:
+        return None
+    since = idle_since(m, policy)
+    idle = max(now - since, ZERO)
+    warned = warning_current(state, m)
+    protected, by_role = protection(m, policy)
+    inputs = {
+        "joined_at": m.joined_at, "last_play_at": m.last_counting_play_at, "idle_since": since,
+        "idle_days": round(idle / timedelta(days=1), 2), "warn_days": policy.warn_days,
+        "kick_days": policy.kick_days, "grace_hours": policy.grace_hours,
+        "welcome_window_days": policy.welcome_window_days, "welcomed_at": state.welcomed_at,
+        "warned_at": state.warned_at, "removal_attempts": state.removal_attempts,
+        "last_error": state.last_error, "protected": protected,
+    }
+
+    def act(kind: str, reason: str, due_at: datetime | None = None) -> Action:
+        return Action(kind, m.user_id, reason, due_at, inputs, m.username)
+
+    welcome_due = (state.welcomed_at is None and policy.welcome_window_days > 0
+                   and now - m.joined_at < timedelta(days=policy.welcome_window_days)
+                   and (not m.join_is_estimate or (started_at is not None and m.joined_at > started_at)))
+    welcome = f"joined {_fmt(m.joined_at)}, within the {_n(policy.welcome_window_days)}-day welcome window"
+    seen = _seen(m, idle)
+
+    if protected:
+        if welcome_due and not by_role:
+            return act("welcome", f"{welcome} (protected: {protected})")
+        if state.warned_at is not None:
+            return act("clear_warning", f"protected ({protected}); the warning of {_fmt(state.warned_at)} is withdrawn")
+        return act("protect", f"protected ({protected}): never warned or removed; {seen}")
+
+    warn_at = since + timedelta(days=policy.warn_days)
+    kick_at = since + timedelta(days=policy.kick_days)
+    if state.warned_at is not None and not warned:
+        if now >= warn_at:
+            removal_at = max(kick_at, now + policy.notice)
+            return act("warn", f"{seen}, idle again since the warning of {_fmt(state.warned_at)} "
+                               f"(warn at {_n(policy.warn_days)}); removal on {_fmt(removal_at)}", removal_at)
+        return act("clear_warning", f"watched again ({seen}) after the warning of {_fmt(state.warned_at)}")
+    if warned:
+        notice_ends = state.warned_at + policy.notice
+        removal_at = max(kick_at, notice_ends)
+        if now >= removal_at:
+            if state.removal_attempts >= policy.max_removal_attempts:
+                return act("wait", f"{seen}; removal failed {state.removal_attempts} times "
+                                   f"(last error: {state.last_error or 'unknown'}); remove by hand, then reset")
+            retry = (f"; retry {state.removal_attempts + 1} of {policy.max_removal_attempts} "
+                     f"(last error: {state.last_error or 'unknown'})") if state.removal_attempts else ""
+            return act("remove", f"{seen} (remove at {_n(policy.kick_days)}); warned {_fmt(state.warned_at)}, "
+                                 f"{_n(policy.kick_days - policy.warn_days)} days' notice given{retry}", removal_at)
+        if now >= kick_at:
+            return act("wait", f"{seen} (remove at {_n(policy.kick_days)}) but warned only on "
+                               f"{_fmt(state.warned_at)}; removal waits until {_fmt(notice_ends)} so the promised "
+                               f"{_n(policy.kick_days - policy.warn_days)} days' notice runs", notice_ends)
+        return act("wait", f"{seen}; warned {_fmt(state.warned_at)}, removal on {_fmt(removal_at)} "
+                           "unless they watch", removal_at)
+    if now >= warn_at:
+        removal_at = max(kick_at, now + policy.notice)
+        return act("warn", f"{seen} (warn at {_n(policy.warn_days)}, remove at {_n(policy.kick_days)}); "
+                           f"removal on {_fmt(removal_at)}", removal_at)
+    if welcome_due:
+        return act("welcome", welcome)
+    grace_ends = m.joined_at + timedelta(hours=policy.grace_hours)
+    if now < grace_ends:
+        return act("wait", f"in grace until {_fmt(grace_ends)}; warning due {_fmt(warn_at)} if they never watch",
+                   warn_at)
+    return act("wait", f"{seen}; warning due {_fmt(warn_at)} if they do not watch", warn_at)
+
+
+def current_state(m: Member, state: MemberState) -> MemberState:
+    """The state of this membership: a user re-invited after removal starts afresh."""
+    if state.removed_at is None or m.joined_at <= state.removed_at:
+        return state
+    since_join = lambda t: t if t is not None and t >= m.joined_at else None  # noqa: E731
+    warned_at = since_join(state.warned_at)
+    return MemberState(welcomed_at=since_join(state.welcomed_at), warned_at=warned_at,
+                       warned_for_idle_since=state.warned_for_idle_since if warned_at else None)
+
+
+def idle_since(m: Member, policy: UserPolicy) -> datetime:
+    """Start of the current idle stretch: the latest counting play, but never before join + grace."""
+    floor = m.joined_at + timedelta(hours=policy.grace_hours)
+    last = m.last_counting_play_at
+    return floor if last is None or last < floor else last
+
+
+def warning_current(state: MemberState, m: Member) -> bool:
+    """True when a warning is recorded and no counting play came after the idle stretch it was about."""
+    if state.warned_at is None:
+        return False
+    # Only a real play ends the stretch: a shifted join date or grace setting must not trigger a second warning.
+    stretch = state.warned_for_idle_since or state.warned_at
+    return m.last_counting_play_at is None or m.last_counting_play_at <= stretch
+
+
+def protection(m: Member, policy: UserPolicy) -> tuple[str | None, bool]:
+    """(why this member is protected or None, whether by role: owner, admin or home user)."""
+    email = (m.email or "").strip().lower()
+    if m.is_owner:
+        return "server owner", True
+    if policy.admin_email and email == policy.admin_email.strip().lower():
+        return "admin e-mail", True
+    for label, key in (("username", (m.username or "").strip().lower()), ("e-mail", email),
+                       ("id", str(m.user_id))):
+        if key and key in policy.vip:
+            return f"vip by {label}", False
+    if (m.is_home or m.is_restricted) and not policy.include_home_users:
+        return ("managed user" if m.is_restricted else "home user"), True
+    return None, False
+
+
+def next_state(m: Member, state: MemberState, action: Action, at: datetime, *, ok: bool = True,
+               error: str | None = None) -> MemberState:
+    """The state to store after the acting side carried out `action` at `at` (ok) or failed (error)."""
+    state = current_state(m, state)
+    if action.kind == "remove":
+        if ok:
+            return replace(state, removed_at=at, removal_attempts=state.removal_attempts + 1, last_error=None)
+        return replace(state, removal_attempts=state.removal_attempts + 1, last_error=error or "unknown error")
+    if not ok:
+        # Nothing is recorded: a failed e-mail is retried next run, and an unrecorded warning keeps removal postponed.
+        return state
+    if action.kind == "welcome":
+        return replace(state, welcomed_at=at)
+    if action.kind == "warn":
+        return replace(state, warned_at=at, warned_for_idle_since=action.inputs["idle_since"],
+                       removal_attempts=0, last_error=None)
+    if action.kind == "clear_warning":
+        return replace(state, warned_at=None, warned_for_idle_since=None, removal_attempts=0, last_error=None)
+    return state
+
+
+def _seen(m: Member, idle: timedelta) -> str:
+    days = _n(round(idle / timedelta(days=1), 2))
+    if m.last_counting_play_at is None:
+        return f"never watched, idle {days} days counted from join + grace"
+    return f"idle {days} days since the last play on {_fmt(m.last_counting_play_at)}"
+
+
+def _fmt(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _n(x: float) -> str:
+    return f"{x:g}"
+
+
+def _aware(t: datetime, name: str) -> None:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware UTC datetime, got {t!r}")
