@@ -99,3 +99,11 @@ def resubscribe(c, email, config=None):
     from pipeline import commands
 
     _run(lambda: commands.unsubscribe(commands.settings_for(config), email, subscribe=True))
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
+def enforce(c, config=None, verbose=False):
+    """Show the user lifecycle plan (welcome, warn, remove) with reasons; changes nothing."""
+    from pipeline import commands
+
+    _run(lambda: commands.enforce(commands.settings_for(config, verbose)))

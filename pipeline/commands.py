@@ -124,6 +124,17 @@ def unsubscribe(settings: Settings, email: str, subscribe: bool = False) -> None
     print(f"{email} {state} the newsletter{'' if changed else ' (no change: it already was so)'}")
 
 
+def enforce(settings: Settings, clock: Clock | None = None) -> None:
+    """Show the user lifecycle plan: who would be welcomed, warned and removed, and why."""
+    from .enforce import plan_lines, plan_users
+
+    with open_store(settings) as store:
+        result = plan_users(store, settings, clock or SystemClock())
+    for line in plan_lines(result):
+        print(line)
+    print("This is the plan only: nothing was sent or changed (applying it is not built yet).")
+
+
 def demo(root: Path = Path("."), clock: Clock | None = None) -> Path:
     """Run the pipeline against the bundled sandbox; return the demo's data directory."""
     from .demo import run_demo

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .build import build_site
 from .clock import Clock
+from .enforce import plan_lines, plan_users
 from .ingest.run import run_ingest
 from .mailing import send_issue
 from .logs import REDACTOR
@@ -72,7 +73,11 @@ def run_demo(root: Path, clock: Clock) -> Path:
             for line in built.lines():
                 print(line)
             mailed = send_issue(store, settings, clock)  # a dry run: .eml files, nothing sent
+            enforcement = plan_users(store, settings, clock)
     print(mailed.line())
+    print("\nThe user policy's plan for the sandbox (`invoke enforce`; nothing is applied):")
+    for line in plan_lines(enforcement):
+        print(f"  {line}")
     index = settings.site.output_dir / "index.html"
     print(f"\nThe demo's archive site: {index}")
     print("  open it in a browser, or run `invoke serve` and visit http://127.0.0.1:8000/")

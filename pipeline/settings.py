@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -170,6 +170,27 @@ class SmtpSettings(Section):
     timeout_seconds: float = Field(30.0, gt=0, le=600)  # per connection and command
 
 
+class UsersSettings(Section):
+    welcome_window_days: float = Field(7, ge=0)  # welcome users who joined this recently and were never welcomed
+    grace_hours: float = Field(24, ge=0)  # never counted as inactive this soon after joining
+    min_play_seconds: int = Field(120, ge=0)  # a play counts toward activity if it lasted this long
+    warn_days: float = Field(27, gt=0)  # idle this long: a warning e-mail with the exact removal date
+    kick_days: float = Field(30, gt=0)  # idle this long, and warned kick_days - warn_days earlier: removal
+    vip: list[str] = []  # usernames, e-mail addresses or user ids that are never warned or removed
+    include_home_users: bool = False  # apply the policy to home and managed users too
+    max_removals_per_run: int = Field(5, ge=0)  # refuse a run that would remove more
+    max_removal_share: float = Field(0.2, gt=0, le=1)  # refuse a run that would remove more than this share
+    max_data_age_hours: float = Field(24, gt=0)  # refuse to warn or remove when the last ingest is older
+    quiet_days: float = Field(3, gt=0)  # no plays server-wide this long: Tautulli was probably down; refuse
+    max_removal_attempts: int = Field(3, gt=0)  # a failed unshare is retried on later runs this many times
+
+    @model_validator(mode="after")
+    def _order(self) -> "UsersSettings":
+        if self.warn_days >= self.kick_days:
+            raise ValueError(f"warn_days ({self.warn_days:g}) must be less than kick_days ({self.kick_days:g})")
+        return self
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     tautulli: TautulliSettings = TautulliSettings()
@@ -181,6 +202,7 @@ class Settings(Section):
     email: EmailSettings = EmailSettings()
     ses: SesSettings = SesSettings()
     smtp: SmtpSettings = SmtpSettings()
+    users: UsersSettings = UsersSettings()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
