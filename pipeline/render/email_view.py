@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from .email_images import EmailImage
-from .issue_view import change, count, day_span, heading, hours, plural
+from .issue_view import added_line, change, count, day_span, heading, hours, plural
 from .privacy import Namer
 
 ADDED_POSTERS = 8      # two rows of four
@@ -58,19 +58,6 @@ def new_titles(added: Mapping[str, Any]) -> int:
     return int(t.get("movies") or 0) + int(t.get("shows") or 0) + int(t.get("albums") or 0)
 
 
-def _added_line(t: Mapping[str, Any]) -> str:
-    parts = []
-    if t.get("movies"):
-        parts.append(f"{count(t['movies'])} {plural(t['movies'], 'movie')}")
-    if t.get("episodes"):
-        shows = int(t.get("shows") or 0)
-        of = f" of {count(shows)} {plural(shows, 'show')}" if shows else ""
-        parts.append(f"{count(t['episodes'])} {plural(t['episodes'], 'episode')}{of}")
-    if t.get("albums"):
-        parts.append(f"{count(t['albums'])} {plural(t['albums'], 'album')}")
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
-
-
 def added_shown(items: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The added rows a digest shows: movies and new seasons first (posters people know), then albums."""
     return sorted(items, key=lambda i: 0 if i.get("kind") in ("movie", "season") else 1)[:ADDED_POSTERS]
@@ -94,7 +81,7 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, EmailImage]) -> dict 
             detail, badge = str(item.get("year") or ""), ""
         shown.append({"title": str(item.get("title") or "Untitled"), "detail": detail, "badge": badge,
                       "square": kind == "album", "poster": posters.get(str(item.get("rating_key")))})
-    return {"line": _added_line(added.get("totals") or {}), "titles": shown,
+    return {"line": added_line(added.get("totals") or {}), "titles": shown,
             "more": max(0, len(items) - len(shown)), "total": new_titles(added)}
 
 

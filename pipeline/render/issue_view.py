@@ -96,7 +96,7 @@ def _headline(totals: Mapping[str, Any], kind: str) -> list[dict]:
     ]
 
 
-def _added_line(t: Mapping[str, Any]) -> str:
+def added_line(t: Mapping[str, Any]) -> str:
     """'3 movies, 24 episodes of 5 shows and 2 albums'."""
     parts = []
     if t.get("movies"):
@@ -147,7 +147,7 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, Any]) -> dict | None:
             more += max(0, len(rows) - ADDED_PER_GROUP)
         if shown:
             groups.append({"name": name, "items": shown, "more": more})
-    return {"line": _added_line(added.get("totals") or {}), "groups": groups}
+    return {"line": added_line(added.get("totals") or {}), "groups": groups}
 
 
 def _top(top: Mapping[str, Any], posters: Mapping[str, Any]) -> list[dict]:
