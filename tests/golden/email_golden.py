@@ -15,6 +15,7 @@ import tempfile
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from tests.golden.write import write_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "email"
@@ -54,19 +55,9 @@ def build_golden(workdir: Path) -> dict[str, bytes]:
 
 def update_golden() -> list[Path]:
     """Re-render the fixture digest and overwrite tests/golden/email/*; returns the files written."""
-    GOLDEN.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="marquee-email-golden-") as tmp:
         files = build_golden(Path(tmp))
-    for stale in GOLDEN.iterdir():
-        if stale.is_file() and stale.name not in files:
-            stale.unlink()
-    written = []
-    for name, data in files.items():
-        path = GOLDEN / name
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-            written.append(path)
-    return written
+    return write_golden(GOLDEN, files)
 
 
 if __name__ == "__main__":

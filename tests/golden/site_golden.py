@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from tests.golden.write import write_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "site"
@@ -47,19 +48,9 @@ def build_golden(workdir: Path) -> dict[str, bytes]:
 
 def update_golden() -> list[Path]:
     """Rebuild the fixture site and overwrite tests/golden/site/*; returns the files written."""
-    GOLDEN.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="marquee-golden-") as tmp:
         files = build_golden(Path(tmp))
-    for stale in GOLDEN.iterdir():
-        if stale.is_file() and stale.name not in files:
-            stale.unlink()
-    written = []
-    for name, data in files.items():
-        path = GOLDEN / name
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-            written.append(path)
-    return written
+    return write_golden(GOLDEN, files)
 
 
 if __name__ == "__main__":
