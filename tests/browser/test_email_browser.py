@@ -18,12 +18,10 @@ import pytest
 from pipeline.clock import FixedClock
 from pipeline.render.email import DigestRenderer, EmailImages, render_notice
 from tests.fixtures import email_issue as fx
+from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTHS = (375, 1280)
 SCHEMES = ("light", "dark")
 EXTRAS = {"inactivity": {"remove_on": "2026-12-15", "days_idle": 40},
@@ -94,20 +92,6 @@ def mails(tmp_path_factory):
                                                  {"remove_on": "2026-12-01", "days_idle": 27}, settings,
                                                  clock=clock).mime),
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("MARQUEE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and MARQUEE_REQUIRE_BROWSER=1 (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); MARQUEE_REQUIRE_BROWSER=1 makes this fail")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

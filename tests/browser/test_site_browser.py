@@ -16,13 +16,11 @@ import pytest
 
 from pipeline.render.site import render_site
 from pipeline.settings import load_settings
+from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 from tests.fixtures.site_issues import SCRIPT_TITLE, TZ, draw_posters, fixture_snapshots
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGES = {"home": "", "archive": "archive/", "issue": "issues/2026-w46/"}
 WIDTHS = (375, 1280)
 SCHEMES = ("light", "dark")
@@ -62,14 +60,6 @@ CONTRAST_JS = """
 """
 
 
-def _launch(playwright):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("MARQUEE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and MARQUEE_REQUIRE_BROWSER=1 (apt-get install chromium)")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser-site")
@@ -92,16 +82,6 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = _launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
