@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 from typing import Iterator
 
@@ -24,7 +23,6 @@ from .settings import Settings
 from .stats.snapshots import list_snapshots, load_snapshot
 from .store import Store
 
-log = logging.getLogger(__name__)
 
 
 def latest_issue_key(store: Store, settings: Settings) -> str:
@@ -70,9 +68,7 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
         preview = _preview(renderer, to, key, clock)
         return send_messages(store, settings, [preview], apply=apply, clock=clock)
 
-    recipients, skipped = digest_recipients(store, settings)
-    for line in skipped:
-        log.info("not sending to %s", line)
+    recipients, skipped = digest_recipients(store, settings)  # reported once, in the summary below
     done = sent_to(store, key) if apply else set()
 
     def messages() -> Iterator[OutgoingMessage]:
