@@ -23,10 +23,15 @@ SECRET_ENV = {
     "TAUTULLI_API_KEY": ("tautulli", "api_key"),
     "PLEX_TOKEN": ("plex", "token"),
     "SMTP_PASSWORD": ("smtp", "password"),
+    "SONARR_API_KEY": ("sonarr", "api_key"),
+    "RADARR_API_KEY": ("radarr", "api_key"),
+    "DISCORD_WEBHOOK_URL": ("notify", "discord_webhook_url"),
 }
 PLAIN_ENV = {
     "TAUTULLI_URL": ("tautulli", "url"),
     "PLEX_URL": ("plex", "url"),
+    "SONARR_URL": ("sonarr", "url"),
+    "RADARR_URL": ("radarr", "url"),
     "MARQUEE_DATA_DIR": ("data", "dir"),
 }
 ENV_PREFIX = "MARQUEE__"  # MARQUEE__SECTION__KEY=value sets any other setting
@@ -183,12 +188,56 @@ class UsersSettings(Section):
     max_data_age_hours: float = Field(24, gt=0)  # refuse to warn or remove when the last ingest is older
     quiet_days: float = Field(3, gt=0)  # no plays server-wide this long: Tautulli was probably down; refuse
     max_removal_attempts: int = Field(3, gt=0)  # a failed unshare is retried on later runs this many times
+    remove_friend: bool = False  # true: end the whole friendship (every server of the owner), not just this share
+    delete_tautulli_history: bool = False  # true: also delete a removed user's history in Tautulli (ours is kept)
 
     @model_validator(mode="after")
     def _order(self) -> "UsersSettings":
         if self.warn_days >= self.kick_days:
             raise ValueError(f"warn_days ({self.warn_days:g}) must be less than kick_days ({self.kick_days:g})")
         return self
+
+
+class NotifySettings(Section):
+    discord_webhook_url: SecretStr = SecretStr("")  # admin notices to Discord (env DISCORD_WEBHOOK_URL only)
+    timeout_seconds: float = Field(10.0, gt=0, le=120)  # per webhook request
+
+    @field_validator("discord_webhook_url")
+    @classmethod
+    def _hook(cls, value: SecretStr) -> SecretStr:
+        _check_url(value.get_secret_value())
+        return value
+
+
+class ArrSettings(Section):
+    url: str = ""  # e.g. http://sonarr:8989 (env SONARR_URL / RADARR_URL); empty: no cascade
+    api_key: SecretStr = SecretStr("")  # env SONARR_API_KEY / RADARR_API_KEY only
+    timeout_seconds: float = Field(30.0, gt=0, le=600)  # per request
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.api_key.get_secret_value())
+
+
+class RetentionSettings(Section):
+    file: Path = Path("retention.toml")  # assignments and rules, kept under version control
+    deletion_delay_hours: float = Field(24, ge=0)  # after the last assigned viewer finished (or a rule matched)
+    max_deletions_per_run: int = Field(20, ge=0)  # at most this many movies and episodes per run
+    max_bytes_per_run: int = Field(500 * 10**9, ge=0)  # at most this many bytes freed per run
+    label_prefix: str = "marquee:"  # a Plex label "marquee:alice" assigns the item to alice; empty: off
+    arr_delete_files: bool = True  # delete the file through Sonarr/Radarr before Plex deletes the item
+    import_exclusion: bool = False  # movies: add a Radarr import exclusion so lists never re-add them
+    leaving_soon_collection: str = ""  # keep a Plex collection of this name in sync; empty: off
+
+
+class DaemonSettings(Section):
+    new_users_minutes: float = Field(5, gt=0)  # how often `invoke daemon` welcomes new users
+    inactivity_minutes: float = Field(30, gt=0)  # how often it runs the whole policy (warn, remove, media)
+    health_bind: str = "127.0.0.1"  # the health endpoint listens here
+    health_port: int = Field(8787, ge=0, le=65535)  # GET /health; 0 picks a free port
+    ingest: bool = True  # ingest before each run, so the guards see fresh data
 
 
 class Settings(Section):
@@ -203,11 +252,17 @@ class Settings(Section):
     ses: SesSettings = SesSettings()
     smtp: SmtpSettings = SmtpSettings()
     users: UsersSettings = UsersSettings()
+    notify: NotifySettings = NotifySettings()
+    sonarr: ArrSettings = ArrSettings()
+    radarr: ArrSettings = ArrSettings()
+    retention: RetentionSettings = RetentionSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
         found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value(),
-                 self.smtp.password.get_secret_value()]
+                 self.smtp.password.get_secret_value(), self.sonarr.api_key.get_secret_value(),
+                 self.radarr.api_key.get_secret_value(), self.notify.discord_webhook_url.get_secret_value()]
         return [s for s in found if s]
 
 

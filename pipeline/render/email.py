@@ -41,7 +41,7 @@ def render_notice(kind: str, recipient: Recipient, context: Mapping[str, Any] | 
                   clock: Clock | None = None, theme: Path = THEME) -> OutgoingMessage:
     """A welcome, inactivity warning, removal notice or admin report for one recipient.
 
-    context: welcome {issue_url?, period?}; warning {remove_on, days_idle?, last_played?, limit_days?,
+    context (each may set key, the ledger key): welcome {issue_url?, period?}; warning {remove_on, days_idle?, last_played?, limit_days?,
     keep?, url?}; removal {removed_on, days_idle?, contact?}; admin_report {title, summary?, sections?:
     [{heading, lines?, columns?, rows?}], key?, subject?, url?}. Only the welcome carries
     List-Unsubscribe: the others are about the reader's account, not the newsletter.

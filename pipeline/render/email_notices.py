@@ -34,7 +34,7 @@ def _welcome(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name:
     noun = NOUNS.get(str(c.get("period") or s.newsletter.period), "week")
     url = safe_url(c.get("issue_url")) or s.site.siteurl
     return {
-        "key": "welcome",
+        "key": str(c.get("key") or "welcome"),
         "subject": f"Welcome to the {server} newsletter",
         "preheader": f"Once a {noun}: what everyone watched on {server}, what's new, and your own numbers.",
         "hero": {"eyebrow": f"{server} newsletter", "title": "Welcome aboard", "sub": f"Hi {name}, glad you're here."},
@@ -60,7 +60,7 @@ def _warning(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name:
     keep = str(c.get("keep") or f"Play anything on {server} before {when} — even a few minutes — and your "
                                  "access stays.")
     return {
-        "key": f"warning-{_iso(c['remove_on'])}",
+        "key": str(c.get("key") or f"warning-{_iso(c['remove_on'])}"),
         "subject": f"Your access to {server} ends on {when}",
         "preheader": keep,
         "hero": {"eyebrow": server, "title": "Your access is about to expire", "sub": f"Removal date: {when}"},
@@ -79,7 +79,7 @@ def _removal(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name:
     back = str(c.get("contact") or ("Reply to this e-mail if you'd like to come back." if s.email.reply_to
                                    else f"Ask whoever runs {server} if you'd like to come back."))
     return {
-        "key": f"removal-{_iso(c['removed_on'])}",
+        "key": str(c.get("key") or f"removal-{_iso(c['removed_on'])}"),
         "subject": f"Your access to {server} has been removed",
         "preheader": f"Removed on {when}{idle}. {back}",
         "hero": {"eyebrow": server, "title": "Your access has been removed", "sub": when},
