@@ -63,6 +63,20 @@ class Item:
     size_bytes: int | None = None    # leaves only (movie, episode, track)
     labels: tuple[str, ...] = ()
     file: str = ""
+    collections: tuple[str, ...] = ()
+
+    # Agent ids as Plex's <Guid> children give them; Sonarr and Radarr know items by these.
+    @property
+    def tvdb_id(self) -> int | None:
+        return 300_000 + self.rating_key if self.type in ("show", "episode") else None
+
+    @property
+    def tmdb_id(self) -> int | None:
+        return 500_000 + self.rating_key if self.type == "movie" else None
+
+    @property
+    def imdb_id(self) -> str | None:
+        return f"tt{9_000_000 + self.rating_key}" if self.type == "movie" else None
 
     @property
     def guid(self) -> str:
