@@ -18,15 +18,8 @@ def check(plan: Plan, *, last_ingest_at: datetime | None, latest_play_at_server:
     refusals = []
     if plan.of_kind("warn", "remove"):
         # Welcomes and cleared warnings are harmless on old data; warnings and removals are not.
-        if last_ingest_at is None:
-            refusals.append("no successful ingest is recorded; run `invoke ingest` before enforcing")
-        elif now - last_ingest_at > timedelta(hours=policy.max_data_age_hours):
-            refusals.append(f"the last successful ingest was {_hours(now - last_ingest_at)} hours ago "
-                            f"(max_data_age_hours = {policy.max_data_age_hours:g}); run `invoke ingest` first")
-        if latest_play_at_server is None or now - latest_play_at_server > timedelta(days=policy.quiet_days):
-            when = "ever" if latest_play_at_server is None else f"since {latest_play_at_server:%Y-%m-%d %H:%M}"
-            refusals.append(f"Tautulli shows no plays server-wide {when} (quiet_days = {policy.quiet_days:g}); "
-                            "it was probably down: check it and re-ingest")
+        refusals += data_refusals(last_ingest_at=last_ingest_at, latest_play_at_server=latest_play_at_server,
+                                  now=now, max_data_age_hours=policy.max_data_age_hours, quiet_days=policy.quiet_days)
     removals = len(plan.removals)
     if removals > policy.max_removals_per_run:
         refusals.append(f"the plan removes {removals} users, more than max_removals_per_run = "
@@ -35,6 +28,22 @@ def check(plan: Plan, *, last_ingest_at: datetime | None, latest_play_at_server:
     if removals > limit:
         refusals.append(f"the plan removes {removals} of {member_count} users, more than max_removal_share = "
                         f"{policy.max_removal_share:g} allows ({limit}); check the data or raise the share")
+    return refusals
+
+
+def data_refusals(*, last_ingest_at: datetime | None, latest_play_at_server: datetime | None, now: datetime,
+                  max_data_age_hours: float, quiet_days: float) -> list[str]:
+    """Why the data is too old or too quiet to act on (the user and the media policy share these)."""
+    refusals = []
+    if last_ingest_at is None:
+        refusals.append("no successful ingest is recorded; run `invoke ingest` before enforcing")
+    elif now - last_ingest_at > timedelta(hours=max_data_age_hours):
+        refusals.append(f"the last successful ingest was {_hours(now - last_ingest_at)} hours ago "
+                        f"(max_data_age_hours = {max_data_age_hours:g}); run `invoke ingest` first")
+    if latest_play_at_server is None or now - latest_play_at_server > timedelta(days=quiet_days):
+        when = "ever" if latest_play_at_server is None else f"since {latest_play_at_server:%Y-%m-%d %H:%M}"
+        refusals.append(f"Tautulli shows no plays server-wide {when} (quiet_days = {quiet_days:g}); "
+                        "it was probably down: check it and re-ingest")
     return refusals
 
 
