@@ -41,7 +41,8 @@ CREATE TABLE media_deletions (
     title           VARCHAR,
     media_type      VARCHAR,
     size_bytes      BIGINT,
-    state           VARCHAR NOT NULL,      -- started | partial | done | failed
+    state           VARCHAR NOT NULL,      -- started | partial | done | failed | relisted
+    agent_ids       JSON,                  -- tvdb/tmdb/imdb ids and season/episode, read from Plex before deleting
     arr             VARCHAR,               -- sonarr | radarr | NULL when neither knows it
     arr_id          BIGINT,                -- episode id or movie id there
     arr_unmonitored BOOLEAN NOT NULL DEFAULT false,

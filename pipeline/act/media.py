@@ -1,0 +1,280 @@
+"""Carry out the retention queue: re-check, cascade to Sonarr/Radarr, delete in Plex, audit, tell the admin.
+
+Deciding is pipeline.policy.media (queue, due); the store's side of the queue is pipeline.retention.
+Dry runs read only the store; an applied run checks Tautulli activity and Plex live just before acting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MarqueeError
+from ..ingest.tautulli import TautulliClient
+from ..logs import Progress
+from ..policy.guards import data_refusals
+from ..policy.media import Due, Playing, QueueEntry, due
+from .audit import Audit, AuditRow
+from .deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
+from .media_remote import Remote, connect_remote
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from ..settings import Settings
+    from ..store import Store
+    from .notify import Notifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MediaResult:
+    lines: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    failures: int = 0
+    deleted: int = 0
+    bytes_freed: int = 0
+
+
+def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: Audit, notifier: "Notifier", *,
+                  apply: bool, force: bool = False) -> MediaResult:
+    """Refresh the queue, then delete what is due (apply) or say what would go (dry run)."""
+    from ..retention import media_inputs, media_policy, refresh_queue
+
+    now = clock.now()
+    result = MediaResult()
+    before = dict(store.execute("act/media_queue_keys"))
+    entries = refresh_queue(store, settings, now)
+    inputs = media_inputs(store, settings, now)
+    policy = media_policy(settings)
+    _audit_queue_changes(audit, before, entries, inputs.keeps)
+    _report_relisted(store, audit, notifier, result, now)
+
+    if not apply:
+        plan = due(entries, inputs.items, [], now, policy, keeps=inputs.keeps)
+        _dry_run(audit, plan, result)
+        return result
+
+    refusals = [] if force else _refusals(store, settings, now)
+    if refusals:
+        result.refusals = refusals
+        audit.record(*(AuditRow("run", None, None, "delete", "refused", r) for r in refusals))
+        for r in refusals:
+            notifier.add("refused", f"media: {r}")
+        return result
+    try:
+        playing = _playing(settings)
+    except MarqueeError as exc:
+        result.refusals = [f"cannot check what is playing right now, so nothing is deleted: {exc}"]
+        audit.record(AuditRow("run", None, None, "delete", "refused", result.refusals[0]))
+        notifier.add("refused", f"media: {result.refusals[0]}")
+        return result
+    plan = due(entries, inputs.items, playing, now, policy, keeps=inputs.keeps)
+    open_rows = load_all(store)
+    retry = [d for d in open_rows.values()
+             if d.plex_deleted and d.state in ("partial", "failed", "started") and d.attempts < MAX_ATTEMPTS]
+    for w in plan.waiting:
+        if w.why in ("playing", "cap", "gone"):
+            audit.record(AuditRow("media", w.entry.rating_key, w.entry.title, "delete", "skipped", w.reason,
+                                  _inputs(w.entry)))
+            result.lines.append(f"held      {w.entry.title}: {w.reason}")
+    if not plan.to_delete and not retry:
+        result.lines.append(f"media: nothing due ({len(entries)} queued)")
+        return result
+    try:
+        remote = connect_remote(settings)
+    except MarqueeError as exc:
+        result.refusals = [str(exc)]
+        audit.record(AuditRow("run", None, None, "delete", "refused", str(exc)))
+        notifier.add("refused", f"media: {exc}")
+        return result
+    try:
+        with Progress("delete", total=len(plan.to_delete) + len(retry), unit="items") as progress:
+            for entry in plan.to_delete:
+                _delete(store, settings, remote, audit, notifier, result, entry, open_rows.get(entry.rating_key), now)
+                progress.advance(1)
+            for d in retry:
+                _finish_cascade(store, settings, remote, audit, notifier, result, d, now)
+                progress.advance(1)
+    finally:
+        remote.close()
+    return result
+
+
+def _refusals(store: "Store", settings: "Settings", now: datetime) -> list[str]:
+    last = store.execute("ingest/last_successful_run")
+    refusals = data_refusals(last_ingest_at=last[0][2] if last else None,
+                             latest_play_at_server=store.execute("policy/latest_play")[0][0], now=now,
+                             max_data_age_hours=settings.users.max_data_age_hours,
+                             quiet_days=settings.users.quiet_days)
+    allowed = store.execute("act/allow_media_deletion")
+    if allowed and allowed[0][0] is False:
+        refusals.append("Plex does not allow media deletion; turn on Settings > Library > "
+                        "'Allow media deletion' in Plex, re-ingest, then enforce again")
+    return refusals
+
+
+def _playing(settings: "Settings") -> list[Playing]:
+    """What anyone is playing right now, from Tautulli; no Tautulli configured means nothing can be checked."""
+    if not settings.tautulli.configured:
+        raise MarqueeError("Tautulli is not configured")
+    data = TautulliClient(settings.tautulli).call("get_activity")
+    sessions = data.get("sessions") if isinstance(data, dict) else None
+    if not isinstance(sessions, list):
+        raise MarqueeError("Tautulli get_activity answered without a session list")
+    keys = set()
+    for s in sessions:
+        for name in ("rating_key", "parent_rating_key", "grandparent_rating_key"):
+            value = s.get(name) if isinstance(s, dict) else None
+            if value not in (None, ""):
+                keys.add(int(value))
+    return [Playing(k) for k in sorted(keys)]
+
+
+def _delete(store, settings, remote: Remote, audit, notifier, result, entry: QueueEntry, row: Deletion | None,
+            now: datetime) -> None:
+    item = remote.fetch(entry.rating_key)
+    if item is None:
+        reason = "Plex no longer lists it; nothing to delete"
+        audit.record(AuditRow("media", entry.rating_key, entry.title, "delete", "skipped", reason, _inputs(entry)))
+        result.lines.append(f"gone      {entry.title}: {reason}")
+        return
+    d = row or Deletion(entry.rating_key, entry.title, "movie" if item.type == "movie" else "episode",
+                        entry.size_bytes, started_at=now)
+    if not d.agent_ids:
+        d = replace(d, agent_ids=remote.agent_ids(item))
+    d = replace(d, attempts=d.attempts + 1, state="started", updated_at=now)
+    save(store, d)  # before any far-side change, so a kill leaves a row to resume from
+    audit.record(AuditRow("media", d.rating_key, d.title, "delete", "started", entry.reason, _inputs(entry)))
+    d, error = _cascade(store, settings, remote, d, now)
+    step = Step(store, now)
+    try:
+        d = step(d, "Plex delete", lambda: remote.delete(item), plex_deleted=True, deleted_at=now)
+    except StepFailed as exc:
+        error = "; ".join(e for e in (error, str(exc)) if e)
+    _settle(store, settings, audit, notifier, result, d, error, now, entry)
+
+
+def _finish_cascade(store, settings, remote: Remote, audit, notifier, result, d: Deletion, now: datetime) -> None:
+    d = replace(d, attempts=d.attempts + 1, updated_at=now)
+    save(store, d)
+    d, error = _cascade(store, settings, remote, d, now)
+    _settle(store, settings, audit, notifier, result, d, error, now, None)
+
+
+def _cascade(store, settings, remote: Remote, d: Deletion, now: datetime) -> tuple[Deletion, str | None]:
+    """Unmonitor, delete the file, add the exclusion: each step that is still missing, in that order."""
+    needs = _needs(settings, d)
+    if not needs.app_configured or d.arr == "none":
+        return d, None
+    down = remote.down.get(d.app)
+    if down:
+        return d, f"{d.app.capitalize()} skipped: {down}"
+    client = remote.client(d.app)
+    step = Step(store, now)
+    try:
+        target = remote.find(d)
+        if target is None:
+            d = replace(d, arr="none", updated_at=now)
+            save(store, d)
+            return d, None
+        d = replace(d, arr=d.app, arr_id=target.item_id)
+        if not d.arr_unmonitored:
+            d = step(d, f"{d.app.capitalize()} unmonitor", lambda: client.unmonitor(target), arr_unmonitored=True)
+        if needs.delete_files and not d.arr_file_deleted:
+            d = step(d, f"{d.app.capitalize()} file delete",
+                     (lambda: client.delete_file(target)) if target.file_id else (lambda: None),
+                     arr_file_deleted=True)
+        if needs.exclusion and d.media_type == "movie" and not d.arr_excluded:
+            d = step(d, "Radarr exclusion", lambda: client.add_exclusion(target), arr_excluded=True)
+    except StepFailed as exc:
+        return d, str(exc)
+    except MarqueeError as exc:
+        return d, f"{d.app.capitalize()}: {exc}"
+    return d, None
+
+
+def _needs(settings, d: Deletion) -> Needs:
+    return Needs(app_configured=getattr(settings, d.app).configured,
+                 delete_files=settings.retention.arr_delete_files, exclusion=settings.retention.import_exclusion)
+
+
+def _settle(store, settings, audit, notifier, result, d: Deletion, error: str | None, now: datetime,
+            entry: QueueEntry | None) -> None:
+    d = d.settle(_needs(settings, d), error, now)
+    if d.state != "done" and d.attempts >= MAX_ATTEMPTS:
+        d = replace(d, state="failed")
+    save(store, d)
+    what = describe_failure(d, error)
+    size = _gb(d.size_bytes)
+    outcome = {"state": d.state, "steps": what, "bytes_freed": d.size_bytes if d.plex_deleted else 0,
+               "attempt": d.attempts, "arr": d.arr, "arr_id": d.arr_id}
+    reason = entry.reason if entry else "retrying the unfinished part of an earlier deletion"
+    audit.record(AuditRow("media", d.rating_key, d.title, "delete", d.state if d.state != "started" else "failed",
+                          reason if d.state == "done" else f"{what}", _inputs(entry) if entry else {}, outcome))
+    if d.state == "done":
+        if entry is not None:
+            result.deleted += 1
+            result.bytes_freed += d.size_bytes or 0
+            notifier.add("delete", f"deleted {d.title} ({size}): {reason}")
+        else:
+            notifier.add("delete", f"finished deleting {d.title}: {what}")
+        result.lines.append(f"deleted   {d.title} ({size})")
+    else:
+        result.failures += 1
+        if entry is not None and d.plex_deleted:
+            result.deleted += 1
+            result.bytes_freed += d.size_bytes or 0
+        retry = " (retried next run)" if d.attempts < MAX_ATTEMPTS else f" (gave up after {d.attempts} runs; finish it by hand)"
+        notifier.add("delete_failed", f"{d.title}: {what}{retry}")
+        result.lines.append(f"{d.state:<9} {d.title}: {what}{retry}")
+
+
+def _dry_run(audit: Audit, plan: Due, result: MediaResult) -> None:
+    rows = []
+    for e in plan.to_delete:
+        rows.append(AuditRow("media", e.rating_key, e.title, "delete", "planned", e.reason, _inputs(e)))
+        result.lines.append(f"would delete {e.title} ({_gb(e.size_bytes)}): {e.reason}")
+    for w in plan.waiting:
+        if w.why == "cap":
+            rows.append(AuditRow("media", w.entry.rating_key, w.entry.title, "delete", "skipped", w.reason,
+                                 _inputs(w.entry)))
+            result.lines.append(f"held         {w.entry.title}: {w.reason}")
+    audit.record(*rows)
+    waiting = sum(1 for w in plan.waiting if w.why == "delay")
+    result.lines.append(f"media: {len(plan.to_delete)} due now, {waiting} waiting for their date "
+                        "(`invoke queue` lists them)")
+
+
+def _audit_queue_changes(audit: Audit, before: dict[int, str], entries: list[QueueEntry], keeps: Any) -> None:
+    now_keys = {e.rating_key for e in entries}
+    rows = [AuditRow("media", e.rating_key, e.title, "queue", "planned",
+                     f"queued for {e.scheduled_at:%Y-%m-%d %H:%M} UTC: {e.reason}", _inputs(e))
+            for e in entries if e.rating_key not in before]
+    rows += [AuditRow("media", k, title, "dequeue", "done",
+                      "left the queue (unassigned, a new assignee, kept, watched again or gone)")
+             for k, title in before.items() if k not in now_keys]
+    audit.record(*rows)
+
+
+def _report_relisted(store, audit: Audit, notifier, result: MediaResult, now: datetime) -> None:
+    for rating_key, title, deleted_at, listed_at in store.execute("act/media_relisted"):
+        reason = (f"Plex still lists {title} after Marquee deleted it on {deleted_at:%Y-%m-%d}; "
+                  "it is not deleted again: check Plex (and Sonarr/Radarr) by hand")
+        audit.record(AuditRow("media", rating_key, title, "delete", "skipped", reason))
+        notifier.add("relisted", reason)
+        result.lines.append(f"relisted  {title}: not deleted again")
+        store.execute("act/media_mark_relisted", {"rating_key": rating_key, "at": now})
+
+
+def _inputs(e: QueueEntry | None) -> dict:
+    if e is None:
+        return {}
+    return {"scheduled_at": e.scheduled_at, "source": e.source, "rule": e.rule, "users": list(e.users),
+            "size_bytes": e.size_bytes, "matched_at": e.matched_at}
+
+
+def _gb(size: int | None) -> str:
+    return "size unknown" if size is None else f"{size / 1e9:.1f} GB"
