@@ -13,6 +13,7 @@ from .errors import MarqueeError
 from .render.email import DigestRenderer, EmailImages
 from .render.email_images import images_mode
 from .render.images import cache_dir_for, fetch_posters
+from .render.leaving_soon import leaving_for_users
 from .render.site import poster_items
 from .send.address import normalize
 from .send.ledger import sent_to
@@ -52,6 +53,11 @@ def _check_hosted(settings: Settings, renderer: DigestRenderer) -> None:
                            "run `invoke build` and `invoke publish --apply` before sending with hosted images")
 
 
+def reader_extras(store: Store, settings: Settings, clock: Clock) -> dict[int, dict]:
+    """user_id -> the notices about that reader in their digest (email_personal.notices): what of theirs leaves."""
+    return leaving_for_users(store, settings, clock.now())
+
+
 def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str | None = None,
                apply: bool = False, to: str | None = None, resend_unknown: bool = False) -> SendSummary:
     """Render and send (or, without apply, write as .eml) the digest of one frozen issue."""
@@ -70,11 +76,12 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
 
     recipients, skipped = digest_recipients(store, settings)  # reported once, in the summary below
     done = sent_to(store, key) if apply else set()
+    extras = reader_extras(store, settings, clock)
 
     def messages() -> Iterator[OutgoingMessage]:
         for recipient in recipients:
             if recipient.email not in done:  # already delivered: don't even render it
-                yield renderer.render(recipient)
+                yield renderer.render(recipient, extras.get(recipient.user_id))
 
     summary = send_messages(store, settings, messages(), apply=apply, resend_unknown=resend_unknown, clock=clock)
     summary.lines[:0] = [f"not sent: {line}" for line in skipped]

@@ -251,13 +251,6 @@ def _platforms(rows: list[Mapping[str, Any]]) -> list[dict]:
             for p in out]
 
 
-def _leaving(rows: Any) -> list[str] | None:
-    """Titles only; the later feature that fills `leaving_soon` may send strings or dicts."""
-    if not rows:
-        return None
-    return [str(r.get("title") if isinstance(r, Mapping) else r) for r in rows]
-
-
 def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[str, Any],
                charts: Mapping[str, Any]) -> dict:
     """The public data of one issue page. posters: rating_key -> {src, width, height};
@@ -289,7 +282,6 @@ def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[st
         "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer, posters),
         "heatmap": heatmap,
         "platforms": _platforms(list(snapshot.get("platforms") or [])),
-        "leaving_soon": _leaving(snapshot.get("leaving_soon")),
         "names_hidden": namer.hidden,
     }
     view["thumbs"] = _thumbs(view)

@@ -25,6 +25,7 @@ from ..settings import Settings
 from ..stats.issue import SCHEMA_VERSION
 from . import assets
 from .issue_view import issue_view, namer_for
+from .leaving_soon import PUBLIC_ROWS, PUBLIC_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,16 @@ def _reader_version() -> str:
     return assets.digest(Path(__file__).with_name("pelican_issues.py").read_bytes(), 10)
 
 
-def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: bool) -> dict:
+def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None) -> dict:
+    """The home page's "Leaving soon" list: title, year and detail only, whatever the caller handed over."""
+    rows = [{"title": str(r.get("title") or "Untitled"), "year": r.get("year"),
+             "detail": str(r.get("detail") or "")} for r in leaving or ()]
+    return {"LEAVING_SOON": rows[:PUBLIC_ROWS], "LEAVING_SOON_MORE": max(0, len(rows) - PUBLIC_ROWS),
+            "LEAVING_SOON_DAYS": PUBLIC_WINDOW_DAYS}
+
+
+def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: bool,
+                      leaving: Iterable[Mapping[str, Any]] | None = None) -> dict:
     from pelican.settings import read_settings
 
     siteurl = settings.site.siteurl.rstrip("/")
@@ -153,6 +163,7 @@ def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: boo
         "PUBLIC_URL": siteurl, "SERVER_NAME": settings.server.name,
         # images/ is synced by us (content-hashed, copied once); the build folder is throwaway
         "STATIC_PATHS": [], "DELETE_OUTPUT_DIRECTORY": True,
+        **_leaving_context(leaving),
     }
     plog = logging.getLogger("pelican")
     level = plog.level
@@ -249,7 +260,8 @@ def _sources(build: Path, content: Path, extra_dir: Path,
 def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
                 posters: Mapping[Any, Any] | None = None, charts_dir: Path | None = None,
                 publish: bool = False, pages_dir: Path | None = None, theme_dir: Path | None = None,
-                extra: Mapping[str, Path | bytes] | None = None) -> SiteResult:
+                extra: Mapping[str, Path | bytes] | None = None,
+                leaving: Iterable[Mapping[str, Any]] | None = None) -> SiteResult:
     """Build the archive from frozen issues into settings.site.output_dir; return what changed.
 
     issues: snapshots, or rows of the `issues` table (their `snapshot` column is used).
@@ -258,6 +270,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     publish: absolute URLs from site.siteurl (publishconf.py) instead of relative links.
     pages_dir / theme_dir: the admin's pages and the theme (default: content/pages/ and theme/).
     extra: more files to publish, site path -> file or bytes (e.g. images an e-mail links to).
+    leaving: the home page's "Leaving soon" list, from render.leaving_soon.leaving_public (None or empty: none).
     """
     began = time.monotonic()
     stage = Path(settings.data.dir) / "site"
@@ -286,7 +299,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     keep |= assets.stage_images(poster_files, used, content)
     assets.prune(content, keep)
 
-    _run_pelican(_pelican_settings(settings, stage, theme, publish))
+    _run_pelican(_pelican_settings(settings, stage, theme, publish, leaving))
     build = stage / "build"
     pages = {s.get("issue_key") or slug_of(s): f"issues/{slug_of(s)}/index.html" for s in ordered}
     missing = [key for key, page in pages.items() if not (build / page).is_file()]

@@ -70,18 +70,39 @@ def site(tmp_path_factory):
     return Path(settings.site.output_dir)
 
 
-@pytest.fixture(scope="module")
-def server(site):
+def _serve(folder: Path):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    yield from _serve(site)
+
+
+@pytest.fixture(scope="module")
+def leaving_server(tmp_path_factory):
+    """The site with a long leaving-soon list on its home page: hostile, very long and grouped titles."""
+    tmp = tmp_path_factory.mktemp("browser-leaving")
+    settings = load_settings(environ={}, dotenv_path=None, overrides={
+        "data.dir": str(tmp / "data"), "site.output_dir": str(tmp / "output"),
+        "server.name": "Casa Cinema", "server.timezone": TZ})
+    leaving = [{"title": SCRIPT_TITLE, "year": 2021, "detail": ""},
+               {"title": "Severance", "year": 2022, "detail": "12 episodes"},
+               {"title": "Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb", "year": 1964,
+                "detail": ""},
+               {"title": "Supercalifragilisticexpialidocious" * 2, "year": None, "detail": ""},
+               *({"title": f"Film {i}", "year": 2000 + i, "detail": ""} for i in range(30))]
+    render_site(settings, fixture_snapshots(), posters=draw_posters(tmp / "posters"), leaving=leaving)
+    yield from _serve(Path(settings.site.output_dir))
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +227,24 @@ def test_the_contrast_check_catches_grey_on_grey(browser):
         assert page.evaluate(CONTRAST_JS) == ["p.: 2.32 < 4.5"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", (360, 375))
+def test_the_leaving_soon_list_fits_a_phone_and_reads_in_both_schemes(browser, leaving_server, shots, width, scheme):
+    visit = Visit(browser, leaving_server, PAGES["home"], width, scheme)
+    page = visit.page
+    try:
+        page.screenshot(path=str(shots / f"home-leaving-{width}-{scheme}.png"), full_page=True)
+        section = page.locator("section.leaving")
+        assert section.is_visible() and section.locator("li").count() == 24
+        assert section.locator("li").first.inner_text() == f"{SCRIPT_TITLE} (2021)"  # shown as text, never run
+        assert page.evaluate("document.scripts.length") == 0
+        assert section.get_by_text("…and 10 more.").is_visible()
+        scroll_width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+        assert scroll_width <= inner, f"horizontal overflow: {scroll_width}px on a {inner}px screen"
+        low = page.evaluate(CONTRAST_JS)
+        assert low == [], f"text below WCAG AA contrast: {low[:5]}"
+        assert visit.problems == []
+    finally:
+        visit.close()
