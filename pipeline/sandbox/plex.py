@@ -6,6 +6,7 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import numpy as np
 
@@ -24,6 +25,24 @@ SORT_KEYS = {
     "updatedAt": lambda i: (i.updated_at, i.rating_key),
     "year": lambda i: (i.year or 0, i.rating_key),
 }
+
+
+# `collection[0].tag.tag=A&collection[1].tag.tag=B` sets an item's whole list, as in PMS: plexapi's
+# addCollection resends the tags an item already has for that reason.
+_TAG_SET = re.compile(r"collection\[(\d+)\]\.tag\.tag")
+_TAG_REMOVE = "collection[].tag.tag-"
+
+
+@dataclass(frozen=True)
+class TagEdit:
+    """One accepted PUT /library/sections/{id}/all (a collection tag edit), for tests to assert."""
+
+    section_id: int
+    type: str                            # the `type` parameter as a libtype: movie | show | ...
+    rating_keys: tuple[int, ...]         # `id`, comma-separated in the request
+    collections: tuple[str, ...] | None  # the list set by collection[N].tag.tag; None when not sent
+    removed: tuple[str, ...] = ()        # collection[].tag.tag- (comma-separated, each URL-quoted)
+    locked: bool | None = None           # collection.locked
 
 
 @dataclass
@@ -79,6 +98,7 @@ class PlexSandbox(SandboxServer):
         self.world = world
         self.allow_media_deletion = allow_media_deletion
         self.deleted: list[int] = []          # rating keys removed through DELETE, in order
+        self.edits: list[TagEdit] = []        # collection tag edits accepted through PUT, in order
         self._world_lock = threading.RLock()
         self._generation = 0
         self._index: _Index | None = None
@@ -90,6 +110,7 @@ class PlexSandbox(SandboxServer):
             ("GET", re.compile(r"/library/?"), self._library),
             ("GET", re.compile(r"/library/sections/?"), self._sections),
             ("GET", re.compile(r"/library/sections/(\d+)/all"), self._section_all),
+            ("PUT", re.compile(r"/library/sections/(\d+)/all"), self._edit),
             ("GET", re.compile(r"/library/sections/(\d+)/collections"), self._collections),
             ("GET", re.compile(r"/library/recentlyAdded"), self._recently_added),
             ("GET", re.compile(r"/library/metadata/(\d+(?:,\d+)*)"), self._metadata),
@@ -336,6 +357,30 @@ class PlexSandbox(SandboxServer):
             self._generation += 1
         return Response(200, b"", px.XML)
 
+    def _edit(self, request: Request, section_id: str) -> Response:
+        """PUT .../all?type=&id=&collection[N].tag.tag=&collection[].tag.tag-=&collection.locked=: 200, empty."""
+        section = self._section(int(section_id))
+        if section is None:
+            return self._bad("Not Found", 404)
+        try:
+            edit = _parse_edit(section.section_id, request.query)
+        except ValueError:
+            return self._bad("Bad Request")
+        with self._world_lock:
+            items = [self.world.items.get(k) for k in edit.rating_keys]
+            if any(item is None for item in items):
+                return self._bad("Not Found", 404)
+            if any(item.section_id != section.section_id or item.type != edit.type for item in items):
+                return self._bad("Bad Request")
+            for item in items:
+                names = list(edit.collections) if edit.collections is not None else list(item.collections)
+                item.collections = tuple(n for n in dict.fromkeys(names) if n not in edit.removed)
+                item.updated_at = max(item.updated_at + 1, self.world.now)
+            section.updated_at = max(section.updated_at + 1, self.world.now)
+            self.edits.append(edit)
+            self._generation += 1
+        return Response(200, b"", px.XML)
+
     def _thumb(self, request: Request, rk: str) -> Response:
         item = self.world.items.get(int(rk))
         if item is None:
@@ -401,3 +446,26 @@ class PlexSandbox(SandboxServer):
                        subtitleMode="0", thumb=u.thumb)
         return self._xml(root)
 
+
+def _parse_edit(section_id: int, query: dict[str, str]) -> TagEdit:
+    """The collection edit a PUT asks for; ValueError for anything malformed or not a collection edit."""
+    q = {k: v for k, v in query.items() if not k.lower().startswith("x-plex-")}
+    libtype = SEARCH_TYPES.get(int(q.pop("type", "")))
+    keys = tuple(int(k) for k in q.pop("id", "").split(","))
+    locked = q.pop("collection.locked", None)
+    if libtype is None or locked not in (None, "0", "1"):
+        raise ValueError("bad type or collection.locked")
+    removed: tuple[str, ...] = ()
+    if _TAG_REMOVE in q:
+        # plexapi quotes each name, joins them with commas and quotes the whole value again.
+        removed = tuple(unquote(n) for n in q.pop(_TAG_REMOVE).split(","))
+    indexed: dict[int, str] = {}
+    for name, value in q.items():
+        match = _TAG_SET.fullmatch(name)
+        if match is None:  # another field or tag: the sandbox models collection edits only
+            raise ValueError(f"unsupported edit {name}")
+        indexed[int(match.group(1))] = value
+    if any(not n.strip() for n in (*removed, *indexed.values())):
+        raise ValueError("empty collection name")
+    collections = tuple(indexed[i] for i in sorted(indexed)) if indexed else None
+    return TagEdit(section_id, libtype, keys, collections, removed, None if locked is None else locked == "1")
