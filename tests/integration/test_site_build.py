@@ -187,18 +187,6 @@ def test_an_issue_that_is_gone_is_removed_and_nothing_else(tmp_path, posters):
     assert (out / "admin-notes.txt").read_text() == "not ours"
 
 
-def test_leaving_soon_renders_only_when_the_snapshot_has_it(tmp_path):
-    snaps = fixture_snapshots()[:2]
-    snaps[1] = copy.deepcopy(snaps[1])
-    snaps[1]["leaving_soon"] = [{"title": "Old & Forgotten", "year": 1980}, "<i>Gone</i> Girl"]
-    settings = settings_for(tmp_path)
-    render_site(settings, snaps)
-    out = Path(settings.site.output_dir)
-    page = read(out, "issues/2026-w46/index.html")
-    assert "Leaving soon" in page and "<li>Old &amp; Forgotten</li>" in page and "&lt;i&gt;Gone&lt;/i&gt; Girl" in page
-    assert "Leaving soon" not in read(out, "issues/2026-w45/index.html")
-
-
 def test_without_posters_every_title_gets_a_placeholder(tmp_path):
     settings = settings_for(tmp_path)
     render_site(settings, fixture_snapshots()[1:2])
