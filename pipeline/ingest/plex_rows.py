@@ -32,6 +32,7 @@ ITEM_SCHEMA = pa.schema([
     ("index", pa.int32()), ("parent_index", pa.int32()), ("year", pa.int32()),
     ("added_at", UTC_TS), ("updated_at", UTC_TS), ("duration_ms", pa.int64()), ("size_bytes", pa.int64()),
     ("guid", pa.string()), ("thumb", pa.string()), ("labels", pa.list_(pa.string())),
+    ("collections", pa.list_(pa.string())),
 ])
 
 USER_SCHEMA = pa.schema([
@@ -93,6 +94,11 @@ def _size(elem: Element) -> int | None:
     return sum(sizes) if sizes else None
 
 
+def _tags(elem: Element, child: str) -> list[str]:
+    """The tag= of each <Label> or <Collection> child, in the order PMS sent them."""
+    return [tag.get("tag") for tag in elem.iterfind(child) if tag.get("tag")]
+
+
 def item_row(elem: Element, section_id: int) -> dict | None:
     """plex_items columns from one element of a section listing; None for anything that is not an
     item (a collection a listing may mix in).
@@ -122,7 +128,8 @@ def item_row(elem: Element, section_id: int) -> dict | None:
         size_bytes=_size(elem) if kind in LEAVES else None,
         guid=_text(a.get("guid")),
         thumb=_text(a.get("thumb")),
-        labels=[label.get("tag") for label in elem.iterfind("Label") if label.get("tag")],
+        labels=_tags(elem, "Label"),
+        collections=_tags(elem, "Collection"),
     )
 
 

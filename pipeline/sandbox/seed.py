@@ -1,11 +1,14 @@
 """A deterministic sandbox world: users, libraries and items; plays come from seed_plays.
 
-Same arguments, same world: everything is drawn from one `np.random.default_rng(seed)`.
+Same arguments, same world: everything is drawn from one `np.random.default_rng(seed)` (the retention
+labels and collections, added last, from a stream of their own so they move nothing else).
 The scripted users and titles are the edge cases a Plex admin meets on day one.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 
 import numpy as np
@@ -38,6 +41,7 @@ SPECIAL_MOVIES = ["<script>alert(1)</script>", "Tom & Jerry", "\"Quoted\" 'Title
                   "千と千尋の神隠し"]
 SPECIAL_SHOWS = ["The Long Night", "Crime & Punishment", "进击的巨人 🐉"]
 SPECIAL_ARTISTS = ["The Midnight Parade", "星野ハル", "AC/DC & Friends"]
+RETENTION_PREFIX = "marquee:"  # the default retention.label_prefix
 
 
 def generate(seed: int = 1, users: int = 24, plays: int = 6000, days: int = 180, now: int | None = None,
@@ -57,6 +61,7 @@ def generate(seed: int = 1, users: int = 24, plays: int = 6000, days: int = 180,
         section.updated_at = max((i.updated_at for i in world.items.values() if i.section_id == section.section_id),
                                  default=now - 400 * DAY)
     generate_plays(world, rng, plays, days)
+    _retention(world)
     return world
 
 
@@ -280,3 +285,102 @@ def _hex(rng: np.random.Generator, n: int) -> str:
 def _token(rng: np.random.Generator, n: int) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789_-"
     return "".join(alphabet[int(i)] for i in rng.integers(0, len(alphabet), size=n))
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+def _retention(world: World) -> None:
+    """Collections and `marquee:<username>` labels that give the retention policy a queue to show.
+
+    Chosen from the plays already drawn, with a random stream of its own: no play is added and no earlier
+    draw moves, so every number other tests and golden files check stays the same.
+    """
+    rng = np.random.default_rng([world.seed, 6])
+    _show_collections(world, rng)
+    viewers = {u.user_id: u.username for u in world.users if u.note in ("", "owner") and u.username}
+    last = _last_watched(world, viewers)
+    by_item: dict[int, dict[int, int]] = {}
+    for (uid, rk), stop in last.items():
+        by_item.setdefault(rk, {})[uid] = stop
+    cols = world.plays.cols
+    played = np.unique(cols["user_id"] * (1 << 32) + cols["rating_key"])  # every (user, item) with any play
+    movies = sorted(rk for rk, i in world.items.items() if i.type == "movie" and rk in by_item)
+    used: set[int] = set()
+    now = world.now
+
+    def never_played(uid: int, rk: int) -> bool:
+        code = uid * (1 << 32) + rk
+        at = int(np.searchsorted(played, code))
+        return at == len(played) or int(played[at]) != code
+
+    def pick(candidates: Iterable[tuple]) -> tuple | None:
+        found = list(itertools.islice(candidates, 500))
+        return found[int(rng.integers(len(found)))] if found else None
+
+    def label(rk: int, uids: tuple[int, ...]) -> None:
+        item = world.items[rk]
+        item.labels = item.labels + tuple(f"{RETENTION_PREFIX}{viewers[u]}" for u in uids)
+        used.add(rk)
+
+    def first_and(rk: int) -> list[tuple[int, int]]:
+        """(user, stop) of the item's viewers, first finisher first."""
+        return sorted(by_item[rk].items(), key=lambda p: (p[1], p[0]))
+
+    # Two viewers who both finished it, the later a few days ago: queued, and due once the notice period ends.
+    both = pick((rk, first_and(rk)[0][0], b) for rk in movies for b, stop in first_and(rk)[1:]
+                if 2 * DAY <= now - stop <= 10 * DAY)
+    if both:
+        label(both[0], both[1:])
+    # Finished less than a day ago by the one viewer it is assigned to: queued, still inside the deletion delay.
+    fresh = pick((rk, u) for rk in movies if rk not in used for u, stop in first_and(rk) if now - stop < 20 * 3600)
+    if fresh:
+        label(fresh[0], fresh[1:])
+    # One viewer finished it, the other never played it: it stays.
+    half = pick((rk, first_and(rk)[0][0], b) for rk in movies if rk not in used for b in sorted(viewers)
+                if never_played(b, rk))
+    if half:
+        label(half[0], half[1:])
+    # A show one viewer is partway through: the episodes they finished queue, the later ones stay.
+    show = pick(_partway(world, last, viewers))
+    if show:
+        label(show[0], show[1:])
+
+
+def _show_collections(world: World, rng: np.random.Generator) -> None:
+    shows = world.section_items(2, "show")
+    for item in shows:
+        if item.title in SPECIAL_SHOWS[2:]:
+            item.collections = ("Anime",)
+    for i in rng.permutation(len(shows))[:3].tolist():
+        shows[i].collections = shows[i].collections + ("Comfort TV",)
+
+
+def _last_watched(world: World, viewers: dict[int, str]) -> dict[tuple[int, int], int]:
+    """(user, item) -> when the user's last watched play (watched_status 1) of it stopped."""
+    cols = world.plays.cols
+    sel = (cols["watched_status"] >= 1) & np.isin(cols["user_id"], list(viewers))
+    users, keys, stops = cols["user_id"][sel], cols["rating_key"][sel], cols["stopped"][sel]
+    order = np.lexsort((stops, keys, users))
+    users, keys, stops = users[order], keys[order], stops[order]
+    last = np.ones(len(users), dtype=bool)
+    last[:-1] = (users[1:] != users[:-1]) | (keys[1:] != keys[:-1])
+    return dict(zip(zip(users[last].tolist(), keys[last].tolist()), stops[last].tolist()))
+
+
+def _partway(world: World, last: dict[tuple[int, int], int], viewers: dict[int, str]) -> Iterator[tuple[int, int]]:
+    """(show, user) where the user finished at least two episodes but not the show's last one."""
+    final: dict[int, Item] = {}  # each show's last episode
+    finished: dict[tuple[int, int], set[int]] = {}
+    for item in world.items.values():
+        if item.type == "episode":
+            show = item.grandparent_rating_key
+            if show not in final or (item.parent_index or 0, item.index or 0) > (final[show].parent_index or 0,
+                                                                                   final[show].index or 0):
+                final[show] = item
+    for uid, rk in last:
+        item = world.items[rk]
+        if item.type == "episode" and uid in viewers:
+            finished.setdefault((item.grandparent_rating_key, uid), set()).add(rk)
+    for (show, uid), done in sorted(finished.items()):
+        if len(done) >= 2 and final[show].rating_key not in done:
+            yield show, uid

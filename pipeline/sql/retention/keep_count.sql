@@ -1,0 +1,2 @@
+-- How many items `invoke keep` protects.
+SELECT count(*) FROM media_keeps
