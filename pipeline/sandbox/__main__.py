@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--now", type=int, default=None, help="epoch seconds the world is generated for")
     parser.add_argument("--no-plex", action="store_true", help="serve Tautulli only")
+    parser.add_argument("--no-arr", action="store_true", help="do not serve the Sonarr and Radarr sandboxes")
     parser.add_argument("--info-file", type=Path, help="write URLs and credentials here as JSON once serving")
     args = parser.parse_args(argv)
 
@@ -42,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         plextv = PlexTvSandbox(world, pms_url=plex.url).start()
         servers += [plex, plextv]
         info.update(plex_url=plex.url, plextv_url=plextv.url, plex_token=world.owner_token)
+    if not args.no_arr:
+        from .arr import RadarrSandbox, SonarrSandbox
+
+        sonarr, radarr = SonarrSandbox(world).start(), RadarrSandbox(world).start()
+        servers += [sonarr, radarr]
+        info.update(sonarr_url=sonarr.url, sonarr_api_key=sonarr.api_key,
+                    radarr_url=radarr.url, radarr_api_key=radarr.api_key)
     text = json.dumps(info, indent=2)
     if args.info_file:
         tmp = args.info_file.with_suffix(".tmp")

@@ -89,9 +89,20 @@ def _media(parent: Element, item: Item) -> None:
             duration=duration, file=path, size=item.size_bytes, container=ext)
 
 
+def agent_guids(item: Item) -> list[str]:
+    """The <Guid id=...> values the new Plex agents attach, in PMS's order (imdb, tmdb, tvdb)."""
+    ids = [f"imdb://{item.imdb_id}" if item.imdb_id else None, f"tmdb://{item.tmdb_id}" if item.tmdb_id else None,
+           f"tvdb://{item.tvdb_id}" if item.tvdb_id else None]
+    return [i for i in ids if i]
+
+
 def item_element(world: World, item: Item, *, child_count: int | None = None, leaf_count: int | None = None,
-                 views: tuple[int, int] | None = None) -> Element:
-    """One metadata item as /all, /children, /allLeaves and /library/metadata show it."""
+                 views: tuple[int, int] | None = None, guids: bool = True) -> Element:
+    """One metadata item as /all, /children, /allLeaves and /library/metadata show it.
+
+    guids: add the agents' <Guid> children. PMS always does on /library/metadata/{rk} and in listings
+    only with includeGuids=1, which plexapi sends on every listing it builds.
+    """
     section = next((s for s in world.sections if s.section_id == item.section_id), None)
     tag = {"movie": "Video", "episode": "Video", "track": "Track"}.get(item.type, "Directory")
     rk = item.rating_key
@@ -121,6 +132,9 @@ def item_element(world: World, item: Item, *, child_count: int | None = None, le
     el = element(tag, **attrs)
     if item.type in LEAF_TYPES:
         _media(el, item)
+    if guids:
+        for guid in agent_guids(item):
+            element("Guid", el, id=guid)
     for i, label in enumerate(item.labels):
         element("Label", el, id=1000 + i, tag=label)
     for i, name in enumerate(getattr(item, "collections", ()) or ()):
