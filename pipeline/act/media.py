@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import MarqueeError
 from ..ingest.tautulli import TautulliClient
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .notify import Notifier
 
 log = logging.getLogger(__name__)
+Event = Callable[[str, int], None]
 
 
 @dataclass
@@ -39,8 +40,11 @@ class MediaResult:
 
 
 def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: Audit, notifier: "Notifier", *,
-                  apply: bool, force: bool = False) -> MediaResult:
-    """Refresh the queue, then delete what is due (apply) or say what would go (dry run)."""
+                  apply: bool, force: bool = False, on_event: Event | None = None) -> MediaResult:
+    """Refresh the queue, then delete what is due (apply) or say what would go (dry run).
+
+    on_event(name, rating_key) is called after "cascaded" (Sonarr/Radarr done) and "deleted" (Plex done): a test hook.
+    """
     from ..retention import media_inputs, media_policy, refresh_queue
 
     now = clock.now()
@@ -82,6 +86,8 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
             result.lines.append(f"held      {w.entry.title}: {w.reason}")
     if not plan.to_delete and not retry:
         result.lines.append(f"media: nothing due ({len(entries)} queued)")
+        if settings.retention.leaving_soon_collection.strip():
+            _sync_collection(store, settings, None, notifier, result)
         return result
     try:
         remote = connect_remote(settings)
@@ -93,14 +99,32 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     try:
         with Progress("delete", total=len(plan.to_delete) + len(retry), unit="items") as progress:
             for entry in plan.to_delete:
-                _delete(store, settings, remote, audit, notifier, result, entry, open_rows.get(entry.rating_key), now)
+                _delete(store, settings, remote, audit, notifier, result, entry, open_rows.get(entry.rating_key), now,
+                        on_event or _quiet)
                 progress.advance(1)
             for d in retry:
                 _finish_cascade(store, settings, remote, audit, notifier, result, d, now)
                 progress.advance(1)
+        if settings.retention.leaving_soon_collection.strip():
+            refresh_queue(store, settings, clock.now())  # what was just deleted leaves the collection too
+            _sync_collection(store, settings, remote.server, notifier, result)
     finally:
         remote.close()
+    if result.deleted:
+        result.lines.append(f"media: deleted {result.deleted}, {_gb(result.bytes_freed)} freed")
     return result
+
+
+def _sync_collection(store, settings, server, notifier, result: MediaResult) -> None:
+    """Keep the optional "Leaving soon" collection equal to the queue; a problem there never fails the run."""
+    from ..ingest.plex_session import connect_server
+    from .collection import sync_leaving_collection
+
+    try:
+        result.lines += sync_leaving_collection(server or connect_server(settings.plex), store, settings, apply=True)
+    except MarqueeError as exc:
+        result.lines.append(f"collection: {exc}")
+        notifier.add("info", f"leaving-soon collection not updated: {exc}")
 
 
 def _refusals(store: "Store", settings: "Settings", now: datetime) -> list[str]:
@@ -133,8 +157,12 @@ def _playing(settings: "Settings") -> list[Playing]:
     return [Playing(k) for k in sorted(keys)]
 
 
+def _quiet(name: str, rating_key: int) -> None:
+    pass
+
+
 def _delete(store, settings, remote: Remote, audit, notifier, result, entry: QueueEntry, row: Deletion | None,
-            now: datetime) -> None:
+            now: datetime, on_event: Event) -> None:
     item = remote.fetch(entry.rating_key)
     if item is None:
         reason = "Plex no longer lists it; nothing to delete"
@@ -149,9 +177,11 @@ def _delete(store, settings, remote: Remote, audit, notifier, result, entry: Que
     save(store, d)  # before any far-side change, so a kill leaves a row to resume from
     audit.record(AuditRow("media", d.rating_key, d.title, "delete", "started", entry.reason, _inputs(entry)))
     d, error = _cascade(store, settings, remote, d, now)
+    on_event("cascaded", d.rating_key)
     step = Step(store, now)
     try:
         d = step(d, "Plex delete", lambda: remote.delete(item), plex_deleted=True, deleted_at=now)
+        on_event("deleted", d.rating_key)
     except StepFailed as exc:
         error = "; ".join(e for e in (error, str(exc)) if e)
     _settle(store, settings, audit, notifier, result, d, error, now, entry)
@@ -203,7 +233,8 @@ def _needs(settings, d: Deletion) -> Needs:
 
 def _settle(store, settings, audit, notifier, result, d: Deletion, error: str | None, now: datetime,
             entry: QueueEntry | None) -> None:
-    d = d.settle(_needs(settings, d), error, now)
+    # last_error says what got done as well, e.g. "Plex deleted; Sonarr skipped: ...".
+    d = d.settle(_needs(settings, d), describe_failure(d, error) if error else None, now)
     if d.state != "done" and d.attempts >= MAX_ATTEMPTS:
         d = replace(d, state="failed")
     save(store, d)

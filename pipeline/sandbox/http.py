@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+_ORDER = itertools.count()  # one sequence across every sandbox server in the process, to assert call order
+
+
 @dataclass
 class Request:
     method: str
@@ -28,6 +32,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes = b""
+    seq: int = field(default_factory=lambda: next(_ORDER))
 
 
 @dataclass

@@ -237,7 +237,7 @@ def test_a_deleted_show_takes_its_seasons_and_episodes_out_of_media(sandbox):
                                     [sorted(family)]).fetchall()[0][0]
 
 
-def test_an_unshared_user_is_marked_removed_and_cleared_on_return(sandbox):
+def test_an_unshared_user_is_marked_removed_and_starts_afresh_on_return(sandbox):
     sb, w = sandbox, sandbox.world
     run(sb)
     friend = next(u for u in w.users if u.note == "welcome")
@@ -252,8 +252,9 @@ def test_an_unshared_user_is_marked_removed_and_cleared_on_return(sandbox):
 
     friend.has_share = True
     run(sb, now=LATER + timedelta(days=1))
+    # Re-invited: a new member again, first seen on their return (the policy's join date when acceptedAt is unknown).
     assert records(sb, "SELECT removed_at, first_seen_at FROM plex_users WHERE user_id = ?", friend.user_id) == [
-        {"removed_at": None, "first_seen_at": NOW}]
+        {"removed_at": None, "first_seen_at": LATER + timedelta(days=1)}]
 
 
 def test_paging_follows_the_page_size(sandbox):

@@ -1,5 +1,7 @@
 -- Everyone with access to this server, as the user policy sees them: join date and last play that counts.
--- The join date is plex.tv's acceptedAt, else when Marquee first saw the user (then only an estimate).
+-- The join date is plex.tv's acceptedAt, else when Marquee's Plex inventory first listed the user (only an
+-- estimate). That is plex_users.first_seen_at, not the users view's (which also looks at Tautulli): ingest
+-- resets it when a removed user comes back, so a re-invited user is a new user again.
 WITH counting AS (
     SELECT user_id, max(started_at) AS last_counting_play_at  -- as Tautulli's last_seen
     FROM plays
@@ -7,10 +9,11 @@ WITH counting AS (
     GROUP BY user_id
 )
 SELECT u.user_id, coalesce(u.username, '') AS username, u.email, u.is_owner, u.is_home, u.is_restricted,
-       coalesce(u.accepted_at, u.first_seen_at) AS joined_at,
+       coalesce(u.accepted_at, p.first_seen_at) AS joined_at,
        u.accepted_at IS NULL AS join_is_estimate,
        c.last_counting_play_at
 FROM users u
+JOIN plex_users p USING (user_id)
 LEFT JOIN counting c USING (user_id)
 WHERE u.has_access
 ORDER BY u.user_id
