@@ -101,9 +101,70 @@ def resubscribe(c, email, config=None):
     _run(lambda: commands.unsubscribe(commands.settings_for(config), email, subscribe=True))
 
 
-@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
-def enforce(c, config=None, verbose=False):
-    """Show the user lifecycle plan (welcome, warn, remove) with reasons; changes nothing."""
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
+            "apply": "carry the plan out: e-mails, unsharing on plex.tv (default: show it and change nothing)",
+            "force": "act even when a safety guard refuses (stale data, a silent Tautulli); logged in the audit",
+            "scope": "all (default) | users | new_users (welcomes only) | media"})
+def enforce(c, config=None, verbose=False, apply=False, force=False, scope="all"):
+    """Show the user lifecycle plan (welcome, warn, remove) with reasons; --apply carries it out."""
     from pipeline import commands
 
-    _run(lambda: commands.enforce(commands.settings_for(config, verbose)))
+    _run(lambda: commands.enforce(commands.settings_for(config, verbose), apply=apply, force=force, scope=scope))
+
+
+ITEM_HELP = 'a title, "Title (Year)" or a rating key ("#123" is always a rating key)'
+USERS_HELP = 'comma-separated usernames, friendly names, e-mails or user ids, e.g. "alice,Bobby Tables"'
+
+
+def _names(users):
+    return [u.strip() for u in (users or "").split(",") if u.strip()]
+
+
+@task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP})
+def assign(c, item, users, config=None):
+    """Assign users to a movie or show: once every one of them has watched an item, it is queued for deletion."""
+    from pipeline import commands
+
+    _run(lambda: commands.retention(commands.settings_for(config), "assign", item, _names(users)))
+
+
+@task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP + "; empty: every `invoke assign` user"})
+def unassign(c, item, users="", config=None):
+    """Undo `invoke assign` for these users (says where retention.toml or label assignments live)."""
+    from pipeline import commands
+
+    _run(lambda: commands.retention(commands.settings_for(config), "unassign", item, _names(users)))
+
+
+@task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "note": "why, for the audit trail"})
+def keep(c, item, note="", config=None):
+    """Never delete this movie, show or episode (cancels a queued deletion for good)."""
+    from pipeline import commands
+
+    _run(lambda: commands.retention(commands.settings_for(config), "keep", item, note=note))
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
+def queue(c, config=None, verbose=False):
+    """Recompute and list the deletion queue: dates, sizes, who each item is for and why."""
+    from pipeline import commands
+
+    _run(lambda: commands.retention(commands.settings_for(config, verbose), "queue_lines"))
+
+
+@task(help={"config": CONFIG_HELP})
+def status(c, config=None):
+    """Space freed per month, the queue's totals, unfinished and relisted deletions."""
+    from pipeline import commands
+
+    _run(lambda: commands.retention(commands.settings_for(config), "status_lines"))
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
+            "apply": "act (default: dry runs on the timer, which only log the plans)",
+            "once": "run one full tick and exit (for testing a setup)"})
+def daemon(c, config=None, verbose=False, apply=False, once=False):
+    """Run enforce on a timer (new users every 5 min, everything every 30) with GET /health on 127.0.0.1:8787."""
+    from pipeline import commands
+
+    _run(lambda: commands.daemon(commands.settings_for(config, verbose), apply=apply, once=once))

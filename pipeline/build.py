@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .clock import Clock
 from .issues import FreezeResult, freeze_issues
 from .render.images import cache_dir_for, fetch_posters
+from .render.leaving_soon import leaving_public
 from .render.site import SiteResult, poster_items, render_site
 from .settings import Settings
 from .store import Store
@@ -57,5 +58,7 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
     posters = None
     if settings.site.posters and settings.plex.configured and rows:
         posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))
-    site = render_site(settings, rows, posters=posters, publish=publish)
+    # The queue as enforce (or `invoke queue`) last computed it; building never recomputes policy.
+    site = render_site(settings, rows, posters=posters, publish=publish,
+                       leaving=leaving_public(store, settings, clock.now()))
     return BuildResult(freeze, site)

@@ -124,15 +124,42 @@ def unsubscribe(settings: Settings, email: str, subscribe: bool = False) -> None
     print(f"{email} {state} the newsletter{'' if changed else ' (no change: it already was so)'}")
 
 
-def enforce(settings: Settings, clock: Clock | None = None) -> None:
-    """Show the user lifecycle plan: who would be welcomed, warned and removed, and why."""
-    from .enforce import plan_lines, plan_users
+def enforce(settings: Settings, clock: Clock | None = None, *, apply: bool = False, force: bool = False,
+            scope: str = "all") -> None:
+    """Show the lifecycle plan (who is welcomed, warned, removed, and why); with apply, carry it out."""
+    from .enforce import run_enforce
+    from .errors import RefusedToAct
 
     with open_store(settings) as store:
-        result = plan_users(store, settings, clock or SystemClock())
-    for line in plan_lines(result):
+        result = run_enforce(store, settings, clock or SystemClock(), apply=apply, force=force, scope=scope)
+    for line in result.lines:
         print(line)
-    print("This is the plan only: nothing was sent or changed (applying it is not built yet).")
+    if not apply:
+        print(f"Dry run (enforce run {result.run_id}): nothing was sent or changed; the e-mails it would send are "
+              f"in {settings.email.outbox_dir}/dry-run/. Run `invoke enforce --apply` to carry the plan out.")
+    if result.refusals:
+        raise RefusedToAct(f"enforcement refused to warn or remove anyone ({len(result.refusals)} reason(s) above); "
+                           "fix the cause, or run with --force if you are sure")
+    if result.failures:
+        raise MarqueeError(f"{result.failures} action(s) failed (listed above); they are recorded and retried "
+                           "on the next run")
+
+
+def retention(settings: Settings, command: str, *args: object, clock: Clock | None = None, **kwargs: object) -> None:
+    """Run one of pipeline.retention.commands (assign, unassign, keep, queue_lines, status_lines); print its lines."""
+    from .retention import commands as retention_commands
+
+    with open_store(settings) as store:
+        lines = getattr(retention_commands, command)(store, settings, clock or SystemClock(), *args, **kwargs)
+    for line in lines:
+        print(line)
+
+
+def daemon(settings: Settings, *, apply: bool = False, once: bool = False) -> None:
+    """Run enforcement on a timer with a health endpoint, until SIGTERM or Ctrl-C."""
+    from .daemon import daemon as run
+
+    run(settings, apply=apply, once=once)
 
 
 def demo(root: Path = Path("."), clock: Clock | None = None) -> Path:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from .build import build_site
 from .clock import Clock
-from .enforce import plan_lines, plan_users
+from .enforce import run_enforce
 from .ingest.run import run_ingest
 from .mailing import send_issue
+from .retention.commands import queue_lines
 from .logs import REDACTOR
 from .sandbox.plex import PlexSandbox
 from .sandbox.plextv import PlexTvSandbox
@@ -44,6 +45,10 @@ backend = "outbox"
 from_address = "newsletter@example.org"
 admin_email = "admin@example.org"
 outbox_dir = "{output}/outbox"
+
+[retention]
+# The demo's assignments come from marquee:<user> labels in the sandbox Plex; no retention.toml.
+file = "{data}/retention.toml"
 """
 
 
@@ -69,14 +74,19 @@ def run_demo(root: Path, clock: Clock) -> Path:
             summary = run_ingest(store, settings, clock)
             for line in summary.lines():
                 print(line)
+            # A dry run: decides (and fills the deletion queue the site and digests announce), changes nothing.
+            enforcement = run_enforce(store, settings, clock, apply=False)
+            queued = queue_lines(store, settings, clock)
             built = build_site(store, settings, clock)
             for line in built.lines():
                 print(line)
             mailed = send_issue(store, settings, clock)  # a dry run: .eml files, nothing sent
-            enforcement = plan_users(store, settings, clock)
     print(mailed.line())
-    print("\nThe user policy's plan for the sandbox (`invoke enforce`; nothing is applied):")
-    for line in plan_lines(enforcement):
+    print("\nThe enforcement plan for the sandbox (`invoke enforce`; nothing is applied):")
+    for line in enforcement.lines:
+        print(f"  {line}")
+    print("\nThe deletion queue (`invoke queue`):")
+    for line in queued:
         print(f"  {line}")
     index = settings.site.output_dir / "index.html"
     print(f"\nThe demo's archive site: {index}")
