@@ -18,6 +18,7 @@ import requests
 from ..errors import BadResponse, ConfigError, SourceError, Unreachable
 from ..logs import REDACTOR, RedactingFilter
 from ..settings import ArrSettings
+from ..connection import reason
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class _ArrClient:
         except requests.RequestException as exc:
             log.debug("%s %s failed: %s", self.app, what, self._scrub(repr(exc)))
             raise ArrUnreachable(self._scrub(f"{self.app} at {self.where} is not reachable ({what}: "
-                                             f"{_reason(exc)}); check {self.env}_URL and that "
+                                             f"{reason(exc)}); check {self.env}_URL and that "
                                              f"{self.app} is running")) from None
         status = response.status_code
         if status == 404 and gone_ok:
@@ -288,14 +289,3 @@ def _detail(response: requests.Response) -> str:
 def _line(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause without URLs (requests' own text repeats the URL and the pool's internals)."""
-    text = str(exc)
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if errno:
-        return errno.group(1).strip().rstrip(".").lower()
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection closed without an answer"
-    return type(exc).__name__

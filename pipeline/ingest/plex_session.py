@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from ..errors import BadResponse, ConfigError, Unreachable
 from ..logs import REDACTOR, RedactingFilter
+from ..connection import reason
 
 if TYPE_CHECKING:
     from plexapi.myplex import MyPlexAccount
@@ -75,19 +76,6 @@ def disable_autoreload() -> None:
     plexapi.CONFIG.data.setdefault("plexapi", {})["autoreload"] = "false"
 
 
-def _reason(exc: Exception) -> str:
-    """A short, token-free cause for a connection failure."""
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    text = str(exc)
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if errno:
-        return errno.group(1).strip().rstrip(".").lower()
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection closed without an answer"
-    return type(exc).__name__
-
-
 @contextmanager
 def plex_errors(what: str, url: str, token: str = "") -> Iterator[None]:
     """Turn requests/plexapi failures into Unreachable / BadResponse with a one-line, token-free message.
@@ -111,7 +99,7 @@ def plex_errors(what: str, url: str, token: str = "") -> Iterator[None]:
             raise Unreachable(scrub(f"{what} at {url} is not reachable: TLS certificate check failed "
                                     "(set plex.verify_tls = false for a self-signed certificate)")) from None
         log.debug("%s connection error: %s", what, scrub(str(exc)))
-        raise Unreachable(scrub(f"{what} at {url} is not reachable: {_reason(exc)}")) from None
+        raise Unreachable(scrub(f"{what} at {url} is not reachable: {reason(exc)}")) from None
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
         log.debug("%s broken body: %s", what, scrub(str(exc)))
         raise BadResponse(scrub(f"{what} at {url} sent a response that was cut off")) from None
