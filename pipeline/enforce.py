@@ -111,8 +111,9 @@ def decide(store: Store, settings: Settings, now: datetime) -> Decision:
     states = load_states(store)
     started_at = store.execute("act/first_applied_run")[0][0]
     plan = decide_users(members.values(), states, now, policy, first_run=started_at is None, started_at=started_at)
-    last = store.execute("ingest/last_successful_run")
-    return Decision(now, policy, members, states, plan, started_at is None, last[0][2] if last else None,
+    # Fresh means the Plex part too: an ingest that skipped Plex leaves the member list as old as it was.
+    last_full = store.execute("policy/last_full_ingest")[0][0]
+    return Decision(now, policy, members, states, plan, started_at is None, last_full,
                     store.execute("policy/latest_play")[0][0])
 
 

@@ -51,6 +51,7 @@ class ArrTarget:
     monitored: bool
     tmdb_id: int | None = None  # movies: what an import exclusion is keyed on
     year: int | None = None
+    shares_file_with: tuple[str, ...] = ()  # other episodes in the same file (a double episode): "S01E02"
 
 
 def agent_ids(plex_item: Any) -> dict:
@@ -190,14 +191,18 @@ class SonarrClient(_ArrClient):
         episodes = self._list("GET", "episode", params={"seriesId": series.get("id")})
         match = next((e for e in episodes if tvdb_id and e.get("tvdbId") == tvdb_id), None)
         if match is None and season is not None and episode is not None:
-            match = next((e for e in episodes
-                          if e.get("seasonNumber") == season and e.get("episodeNumber") == episode), None)
+            # Numbers only when ids cannot decide: Plex and Sonarr may number a show differently (anime, DVD order).
+            match = next((e for e in episodes if e.get("seasonNumber") == season and e.get("episodeNumber") == episode
+                          and (not tvdb_id or not e.get("tvdbId"))), None)
         if match is None:
             return None
         try:
             s, e = int(match["seasonNumber"]), int(match["episodeNumber"])
-            return ArrTarget("sonarr", int(match["id"]), int(match.get("episodeFileId") or 0) or None,
-                             f"{series.get('title', '?')} S{s:02d}E{e:02d}", bool(match.get("monitored")))
+            file_id = int(match.get("episodeFileId") or 0) or None
+            shared = tuple(f"S{int(o['seasonNumber']):02d}E{int(o['episodeNumber']):02d}" for o in episodes
+                           if file_id and o is not match and int(o.get("episodeFileId") or 0) == file_id)
+            return ArrTarget("sonarr", int(match["id"]), file_id, f"{series.get('title', '?')} S{s:02d}E{e:02d}",
+                             bool(match.get("monitored")), shares_file_with=shared)
         except (KeyError, TypeError, ValueError):
             raise self._bad("Sonarr sent an episode without id, season or episode number "
                             f"(GET /api/v3/episode?seriesId={series.get('id')})") from None

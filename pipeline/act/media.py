@@ -54,7 +54,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     inputs = media_inputs(store, settings, now)
     policy = media_policy(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
-    _report_relisted(store, audit, notifier, result, now)
+    _report_relisted(store, audit, notifier, result, now, mark=apply)
 
     if not apply:
         plan = due(entries, inputs.items, [], now, policy, keeps=inputs.keeps)
@@ -77,8 +77,11 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
         return result
     plan = due(entries, inputs.items, playing, now, policy, keeps=inputs.keeps)
     open_rows = load_all(store)
-    retry = [d for d in open_rows.values()
-             if d.plex_deleted and d.state in ("partial", "failed", "started") and d.attempts < MAX_ATTEMPTS]
+    due_keys = {e.rating_key for e in plan.to_delete}
+    # Unfinished deletions not due again: the Sonarr/Radarr part after Plex deleted, or a Plex delete that went
+    # through unheard (the item is gone from the queue because Plex no longer lists it).
+    retry = [d for d in open_rows.values() if d.rating_key not in due_keys
+             and d.state in ("partial", "failed", "started") and d.attempts < MAX_ATTEMPTS]
     for w in plan.waiting:
         if w.why in ("playing", "cap", "gone"):
             audit.record(AuditRow("media", w.entry.rating_key, w.entry.title, "delete", "skipped", w.reason,
@@ -90,7 +93,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
             _sync_collection(store, settings, None, notifier, result)
         return result
     try:
-        remote = connect_remote(settings)
+        remote = connect_remote(settings, store)
     except MarqueeError as exc:
         result.refusals = [str(exc)]
         audit.record(AuditRow("run", None, None, "delete", "refused", str(exc)))
@@ -120,16 +123,21 @@ def _sync_collection(store, settings, server, notifier, result: MediaResult) -> 
     from ..ingest.plex_session import connect_server
     from .collection import sync_leaving_collection
 
+    from .same_server import ensure_same_server, live_identity
+
     try:
-        result.lines += sync_leaving_collection(server or connect_server(settings.plex), store, settings, apply=True)
+        if server is None:
+            server = connect_server(settings.plex)
+            ensure_same_server(store, *live_identity(server))
+        result.lines += sync_leaving_collection(server, store, settings, apply=True)
     except MarqueeError as exc:
         result.lines.append(f"collection: {exc}")
         notifier.add("info", f"leaving-soon collection not updated: {exc}")
 
 
 def _refusals(store: "Store", settings: "Settings", now: datetime) -> list[str]:
-    last = store.execute("ingest/last_successful_run")
-    refusals = data_refusals(last_ingest_at=last[0][2] if last else None,
+    # The library and the labels come from Plex: an ingest that skipped Plex does not make them fresh.
+    refusals = data_refusals(last_ingest_at=store.execute("policy/last_full_ingest")[0][0],
                              latest_play_at_server=store.execute("policy/latest_play")[0][0], now=now,
                              max_data_age_hours=settings.users.max_data_age_hours,
                              quiet_days=settings.users.quiet_days)
@@ -164,6 +172,10 @@ def _quiet(name: str, rating_key: int) -> None:
 def _delete(store, settings, remote: Remote, audit, notifier, result, entry: QueueEntry, row: Deletion | None,
             now: datetime, on_event: Event) -> None:
     item = remote.fetch(entry.rating_key)
+    if item is None and row is not None:
+        # An earlier run started this deletion and Plex's DELETE went through unheard (a timeout, a kill).
+        _finish_cascade(store, settings, remote, audit, notifier, result, row, now)
+        return
     if item is None:
         reason = "Plex no longer lists it; nothing to delete"
         audit.record(AuditRow("media", entry.rating_key, entry.title, "delete", "skipped", reason, _inputs(entry)))
@@ -173,6 +185,14 @@ def _delete(store, settings, remote: Remote, audit, notifier, result, entry: Que
                         entry.size_bytes, started_at=now)
     if not d.agent_ids:
         d = replace(d, agent_ids=remote.agent_ids(item))
+    shared = _shared_file(settings, remote, d)
+    if shared:
+        # Deleting the file (in Sonarr or in Plex) would take episodes nobody finished with it.
+        reason = f"its file also holds {', '.join(shared)}, which is not due; delete the file by hand when it is"
+        audit.record(AuditRow("media", d.rating_key, d.title, "delete", "skipped", reason, _inputs(entry)))
+        notifier.add("info", f"{d.title}: {reason}")
+        result.lines.append(f"held      {d.title}: {reason}")
+        return
     d = replace(d, attempts=d.attempts + 1, state="started", updated_at=now)
     save(store, d)  # before any far-side change, so a kill leaves a row to resume from
     audit.record(AuditRow("media", d.rating_key, d.title, "delete", "started", entry.reason, _inputs(entry)))
@@ -187,7 +207,22 @@ def _delete(store, settings, remote: Remote, audit, notifier, result, entry: Que
     _settle(store, settings, audit, notifier, result, d, error, now, entry)
 
 
+def _shared_file(settings, remote: Remote, d: Deletion) -> tuple[str, ...]:
+    """Other episodes in this episode's file, as Sonarr knows them (a double episode); () when none or unknown."""
+    if d.media_type != "episode" or not settings.sonarr.configured or remote.down.get("sonarr"):
+        return ()
+    try:
+        target = remote.find(d)
+    except MarqueeError:
+        return ()  # the cascade meets the same error and records it
+    return target.shares_file_with if target is not None else ()
+
+
 def _finish_cascade(store, settings, remote: Remote, audit, notifier, result, d: Deletion, now: datetime) -> None:
+    if not d.plex_deleted:
+        if remote.fetch(d.rating_key) is not None:
+            return  # still in Plex and not due now (kept, watched again, held): it waits for the queue
+        d = replace(d, plex_deleted=True, deleted_at=d.deleted_at or now)
     d = replace(d, attempts=d.attempts + 1, updated_at=now)
     save(store, d)
     d, error = _cascade(store, settings, remote, d, now)
@@ -290,14 +325,15 @@ def _audit_queue_changes(audit: Audit, before: dict[int, str], entries: list[Que
     audit.record(*rows)
 
 
-def _report_relisted(store, audit: Audit, notifier, result: MediaResult, now: datetime) -> None:
+def _report_relisted(store, audit: Audit, notifier, result: MediaResult, now: datetime, *, mark: bool) -> None:
     for rating_key, title, deleted_at, listed_at in store.execute("act/media_relisted"):
         reason = (f"Plex still lists {title} after Marquee deleted it on {deleted_at:%Y-%m-%d}; "
                   "it is not deleted again: check Plex (and Sonarr/Radarr) by hand")
         audit.record(AuditRow("media", rating_key, title, "delete", "skipped", reason))
         notifier.add("relisted", reason)
         result.lines.append(f"relisted  {title}: not deleted again")
-        store.execute("act/media_mark_relisted", {"rating_key": rating_key, "at": now})
+        if mark:  # told once, by an applied run: a dry run's notice only reaches the dry-run outbox
+            store.execute("act/media_mark_relisted", {"rating_key": rating_key, "at": now})
 
 
 def _inputs(e: QueueEntry | None) -> dict:

@@ -10,6 +10,7 @@ from ..ingest.plex_session import connect_server, plex_errors
 
 if TYPE_CHECKING:
     from ..settings import Settings
+    from ..store import Store
     from .arr import ArrTarget
     from .deletion import Deletion
 
@@ -69,13 +70,16 @@ class Remote:
                 close()
 
 
-def connect_remote(settings: "Settings") -> Remote:
-    """Connect to Plex (required) and health-check Sonarr/Radarr (a failed check skips that app's part)."""
+def connect_remote(settings: "Settings", store: "Store") -> Remote:
+    """Connect to Plex (required, and the server the store describes) and health-check Sonarr/Radarr
+    (a failed check skips that app's part)."""
     from .arr import RadarrClient, SonarrClient
+    from .same_server import ensure_same_server, live_identity
 
     if not settings.plex.configured:
         raise MarqueeError("media retention needs Plex: set PLEX_URL and PLEX_TOKEN")
     server = connect_server(settings.plex)
+    ensure_same_server(store, *live_identity(server))
     clients: dict[str, Any] = {}
     down: dict[str, str] = {}
     for app, cls in (("sonarr", SonarrClient), ("radarr", RadarrClient)):

@@ -16,7 +16,7 @@ from plexapi.myplex import MyPlexAccount
 from plexapi.server import PlexServer
 from plexapi.utils import searchType
 
-from ..errors import BadResponse
+from ..errors import BadResponse, ConfigError
 from ..settings import PlexSettings, Settings
 from ..store import Store
 from . import plex_rows as rows
@@ -40,6 +40,12 @@ def ingest_plex(store: Store, settings: Settings, now: datetime, progress: Any =
     plex = settings.plex
     server, account = connect(plex, session=session)
     server_row = rows.server_row(server)
+    stored = store.execute("ingest/stored_server")
+    if stored and stored[0][0] != server_row["machine_identifier"]:
+        # One store per server: mixing two servers' rating keys and shares would make enforce act on the wrong one.
+        raise ConfigError(f"PLEX_URL reaches Plex server {server_row['name']!r} ({server_row['machine_identifier']}), "
+                          f"but this store describes {stored[0][1]!r} ({stored[0][0]}); point PLEX_URL back, "
+                          "or use another data.dir for the other server")
     with _errors(plex, "plex.tv"):
         friends, shared = _plextv_users(account, server_row["machine_identifier"])
     users = rows.user_rows(account, friends, rows.share_rows(shared))

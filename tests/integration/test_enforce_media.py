@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -271,9 +272,11 @@ def test_an_item_plex_lists_again_after_we_deleted_it_is_reported_once_and_never
     sb.pms._generation += 1
     sb.clock.advance(hours=1)
     sb.ingest()
+    dry = sb.enforce(apply=False)  # says so, but only an applied run's notice counts as telling the admin
     first = sb.enforce()
     second = sb.enforce()
     assert sb.plex_deletes().count(movie) == 1
+    assert sum("relisted" in line for line in dry.lines) == 1
     assert sum("relisted" in line for line in first.lines) == 1 and not any("relisted" in l for l in second.lines)
     assert sb.query("SELECT state FROM media_deletions WHERE rating_key = ?", [movie]) == [("relisted",)]
 
@@ -284,3 +287,62 @@ def test_plex_refusing_media_deletion_stops_before_any_cascade(sb):
     result = sb.enforce()
     assert result.refusals and "Allow media deletion" in result.refusals[0]
     assert sb.writes(sb.sonarr) == [] and sb.writes(sb.radarr) == [] and sb.plex_deletes() == []
+
+
+def test_a_plex_url_pointing_at_another_server_refuses_ingest_and_deletion(sb):
+    sb.queue_then_wait()
+    sb.world.machine_identifier = "f" * 40  # PLEX_URL now reaches another of the owner's servers
+    sb.ingest()
+    assert sb.query("SELECT plex_skipped FROM ingest_runs ORDER BY run_id DESC LIMIT 1")[0][0].startswith(
+        "PLEX_URL reaches Plex server")
+    result = sb.enforce(**{"users.max_data_age_hours": 48})
+    assert result.refusals and "describes" in result.refusals[0]
+    assert sb.plex_deletes() == [] and sb.writes(sb.sonarr) == [] and sb.writes(sb.radarr) == []
+
+
+def test_an_ingest_that_skipped_plex_is_not_fresh_enough_to_delete(sb):
+    sb.queue_then_wait()  # the last full ingest is now
+    sb.clock.advance(hours=25)
+    sb.pms.fail("down")
+    sb.ingest()  # Tautulli fresh, Plex skipped
+    sb.pms.heal()
+    result = sb.enforce()
+    assert result.refusals and "ingest" in result.refusals[0] and sb.plex_deletes() == []
+
+
+def test_an_episode_sharing_its_file_with_one_not_due_is_held(sb):
+    queued = sb.queue_then_wait()
+    due = due_keys(sb, queued)
+    episode = min(rk for rk, t, _ in queued if t == "episode" and rk in due)
+    show = sb.world.items[episode].grandparent_rating_key
+    sibling = next(i.rating_key for i in sorted(sb.world.items.values(), key=lambda i: i.rating_key)
+                   if i.type == "episode" and i.grandparent_rating_key == show and i.rating_key not in due
+                   and sb.sonarr.episode_for(i.rating_key))
+    data = sb.sonarr.data  # a double episode: the sibling's episode row points at the same file
+    data.episodes[data.episodes_by_rk[sibling]]["episodeFileId"] = sb.sonarr.episode_for(episode)["episodeFileId"]
+    result = sb.enforce()
+    assert episode not in sb.plex_deletes() and any("also holds" in line for line in result.lines)
+    assert sb.sonarr.episode_for(sibling)["hasFile"] is not False
+    assert set(due) - {episode} == set(sb.plex_deletes())
+
+
+def test_a_plex_delete_that_timed_out_but_went_through_finishes_the_cascade_later(sb):
+    queued = sb.queue_then_wait()
+    movie = min(rk for rk, t, at in queued if t == "movie" and at <= sb.clock.now() and sb.radarr.movie_for(rk))
+    sb.radarr.fail("down")
+    sb.pms.fail("slow", delay=7, path=f"/library/metadata/{movie}", skip=1, times=1)  # the DELETE, after the GET
+    first = sb.enforce(**{"plex.timeout_seconds": 2})
+    for _ in range(100):  # the sandbox finishes the DELETE after the client gave up on it
+        if movie in sb.pms.deleted:
+            break
+        time.sleep(0.1)
+    assert first.failures >= 1 and movie in sb.pms.deleted  # Plex did it; we never heard
+    sb.radarr.heal()
+    sb.clock.advance(hours=1)
+    sb.ingest()
+    second = sb.enforce()
+    assert second.failures == 0
+    state, plex_deleted, unmonitored = sb.query(
+        "SELECT state, plex_deleted, arr_unmonitored FROM media_deletions WHERE rating_key = ?", [movie])[0]
+    assert (state, plex_deleted, unmonitored) == ("done", True, True)
+    assert sb.pms.deleted.count(movie) == 1 and sb.radarr.movie_for(movie)["monitored"] is False
