@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import MarqueeError
-from ..ingest.tautulli import TautulliClient
 from ..logs import Progress
 from ..policy.guards import data_refusals
 from ..policy.media import Due, Playing, QueueEntry, due
+from .activity import now_playing
 from .audit import Audit, AuditRow
 from .deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
 from .media_remote import Remote, connect_remote
@@ -69,7 +69,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
             notifier.add("refused", f"media: {r}")
         return result
     try:
-        playing = _playing(settings)
+        playing = [Playing(k) for k in sorted(now_playing(settings).rating_keys)]
     except MarqueeError as exc:
         result.refusals = [f"cannot check what is playing right now, so nothing is deleted: {exc}"]
         audit.record(AuditRow("run", None, None, "delete", "refused", result.refusals[0]))
@@ -146,23 +146,6 @@ def _refusals(store: "Store", settings: "Settings", now: datetime) -> list[str]:
         refusals.append("Plex does not allow media deletion; turn on Settings > Library > "
                         "'Allow media deletion' in Plex, re-ingest, then enforce again")
     return refusals
-
-
-def _playing(settings: "Settings") -> list[Playing]:
-    """What anyone is playing right now, from Tautulli; no Tautulli configured means nothing can be checked."""
-    if not settings.tautulli.configured:
-        raise MarqueeError("Tautulli is not configured")
-    data = TautulliClient(settings.tautulli).call("get_activity")
-    sessions = data.get("sessions") if isinstance(data, dict) else None
-    if not isinstance(sessions, list):
-        raise MarqueeError("Tautulli get_activity answered without a session list")
-    keys = set()
-    for s in sessions:
-        for name in ("rating_key", "parent_rating_key", "grandparent_rating_key"):
-            value = s.get(name) if isinstance(s, dict) else None
-            if value not in (None, ""):
-                keys.add(int(value))
-    return [Playing(k) for k in sorted(keys)]
 
 
 def _quiet(name: str, rating_key: int) -> None:

@@ -8,12 +8,14 @@ is used only when users.remove_friend asks for it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 import requests
 
-from ..errors import MarqueeError
+from ..errors import BadResponse, MarqueeError
 from ..ingest.plex_session import connect, make_session, plex_errors
+from ..logs import RedactingFilter
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -63,7 +65,8 @@ class PlexAccess:
         """End this user's access to our server: UNSHARED, REMOVED_FRIEND, or ALREADY (nothing to do)."""
         self._connect()
         mid = self._server.machineIdentifier
-        with self._errors():
+        token = self.settings.plex.token.get_secret_value()
+        with self._errors(), _plexapi_errors(f"unsharing user {user_id}", token):
             # Fresh from plex.tv: a run killed after an earlier unshare finds it done and sends nothing again.
             user = next((u for u in self._account.users() if u.id == user_id), None)
             ours = [s for s in user.servers if s.machineIdentifier == mid] if user is not None else []
@@ -71,6 +74,11 @@ class PlexAccess:
                 if user is not None and user.home:
                     raise MarqueeError(f"user {user_id} is in the owner's Plex Home, which gives access without a "
                                        "share; remove them from the Home by hand (Marquee only unshares)")
+                # One listing missing them is not proof (a partial or empty answer): our server's own share
+                # list must lack them too.
+                if user_id in self._shared_user_ids(mid):
+                    raise BadResponse(f"plex.tv lists a share of this server for user {user_id} but not the user "
+                                      "(a partial answer, or an invitation not yet accepted)")
                 log.info("plex.tv: user %s has no share of this server any more; nothing to unshare", user_id)
                 return ALREADY
             if remove_friend:
@@ -78,6 +86,30 @@ class PlexAccess:
                 return REMOVED_FRIEND
             self._account.updateFriend(user, self._server, sections=self._sections, removeSections=True)
         return UNSHARED
+
+    def _shared_user_ids(self, mid: str) -> set[int]:
+        """plex.tv user ids holding a share of our server (GET /api/servers/{mid}/shared_servers)."""
+        from plexapi.myplex import MyPlexAccount
+
+        from ..ingest.plex_rows import share_rows
+
+        container = self._account.query(MyPlexAccount.FRIENDINVITE.format(machineId=mid))
+        if container is None or container.tag != "MediaContainer":
+            raise BadResponse("plex.tv answered the shared_servers list of this server without a MediaContainer; "
+                              "retried next run")
+        return set(share_rows(container))
+
+
+@contextmanager
+def _plexapi_errors(what: str, token: str) -> Iterator[None]:
+    """plexapi's own slips (a PMS library missing from plex.tv's list raises KeyError) as one-line BadResponse."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError) as exc:
+        detail = RedactingFilter([token]).redact(str(exc).splitlines()[0][:80]) if str(exc) else ""
+        raise BadResponse(f"plexapi failed {what}: {type(exc).__name__}{' ' + detail if detail else ''} "
+                          "(plex.tv and Plex disagree, e.g. a library plex.tv does not list); "
+                          "re-ingest, or unshare by hand") from None
 
 
 def delete_tautulli_history(settings: "Settings", user_id: int) -> None:

@@ -24,8 +24,10 @@ from ..send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
 from ..send.message import OutgoingMessage, Recipient
 from ..send.optout import opted_out
 from ..send.run import send_messages
+from .activity import Activity, now_playing
 from .audit import AuditRow
 from .plex_users import ALREADY, PlexAccess, delete_tautulli_history
+from .same_server import ensure_same_server
 from .states import gone_elsewhere, save_removed, save_states
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STATS_DAYS = 90  # the warning shows the reader's plays and hours over this many days
 LATE_NOTICE_DAYS = 7  # a removal notice a killed run did not send still goes out this long after the removal
-DONE_STATES = (SENT, FAILED, UNKNOWN, SUPPRESSED)  # the ledger will not send these again
+DONE_STATES = (SENT, FAILED, UNKNOWN, SUPPRESSED)  # the ledger will not send these again (by default)
+FINAL_STATES = (SENT, FAILED, SUPPRESSED)  # not even with resend_unknown
 
 
 @dataclass
@@ -56,6 +59,8 @@ class UserRun:
     on_event: Callable[[str, int], None] = lambda name, user_id: None  # tests: "warned", "unshared", "removed"
     plex: PlexAccess | None = None  # connected on the first removal
     plex_error: str | None = None  # why connecting failed this run (tried once, not once per user)
+    playing: Activity | None = None  # who is streaming, read before the first unshare
+    playing_error: str | None = None  # why that could not be read (then every removal waits)
 
     def state(self, user_id: int) -> MemberState:
         return current_state(self.members[user_id], self.states.get(user_id, NEW))
@@ -167,7 +172,9 @@ def _warn(run: UserRun, actions: list[Action], contacts: dict[int, Contact], res
         return
     stats = _stats(run, actions)
     composed = {a.user_id: warning_message(run, a, contacts.get(a.user_id), stats=stats) for a in actions}
-    delivered = _deliver(run, [m for m in composed.values() if isinstance(m, OutgoingMessage)])
+    # An unknown warning (a run stopped while sending it) is sent again: a duplicate warning is harmless,
+    # a warning that never counts would hold this user's removal back for ever.
+    delivered = _deliver(run, [m for m in composed.values() if isinstance(m, OutgoingMessage)], resend_unknown=True)
     now = run.clock.now()
     new, rows = {}, []
     for a in actions:
@@ -184,7 +191,7 @@ def _warn(run: UserRun, actions: list[Action], contacts: dict[int, Contact], res
             _line(result, "warned", a, f"warning e-mail sent; removal on {_fmt(a.due_at)}")
             continue
         # Not sent: no warning is recorded, so the removal waits for one that is.
-        problem = ("warning e-mail state unknown (a run stopped while sending it), so not counted as sent"
+        problem = ("warning e-mail state unknown (no answer from the e-mail provider), so not counted as sent"
                    if state == UNKNOWN else f"warning e-mail not sent: {error or state or 'no answer'}")
         before = run.state(a.user_id)
         new[a.user_id] = replace(before, last_error=problem)
@@ -201,23 +208,49 @@ def _warn(run: UserRun, actions: list[Action], contacts: dict[int, Contact], res
             run.on_event("warned", uid)
 
 
+def _held(run: UserRun, a: Action, result: UserResult) -> bool:
+    """True (recorded, nothing done) when this user is streaming now, or when that cannot be checked.
+
+    Activity is read once per run, just before the first unshare; unreadable, every removal waits this run.
+    """
+    if run.playing is None and run.playing_error is None:
+        try:
+            run.playing = now_playing(run.settings)
+        except MarqueeError as exc:
+            run.playing_error = f"cannot check what is playing right now ({exc}); nobody is removed this run"
+            run.notifier.add("info", f"removals held: {run.playing_error}")
+    if run.playing is not None and a.user_id not in run.playing.user_ids:
+        return False
+    why = run.playing_error or "playing right now"
+    run.audit.record(AuditRow("user", a.user_id, a.username, "remove", "skipped", why, a.inputs,
+                              {"retry": "next run"}))
+    if run.playing_error is None:
+        run.notifier.add("info", f"{_who(a)}: playing right now; the removal waits for a later run")
+    _line(result, "waiting", a, f"{why}; removal retried next run" if run.playing_error is None else why)
+    return True
+
+
 def _remove(run: UserRun, a: Action, contacts: dict[int, Contact], result: UserResult) -> None:
     now, m, state = run.clock.now(), run.members[a.user_id], run.state(a.user_id)
     if state.warned_at is None or now < state.warned_at + run.policy.notice:
         # The policy never plans this; acting refuses anyway rather than remove someone without notice.
         _remove_failed(run, a, result, "no warning recorded early enough; not removed", state, counted=False)
         return
-    run.audit.record(AuditRow("user", a.user_id, a.username, "remove", "started", a.reason, a.inputs))
     if run.plex is None and run.plex_error is None:
         try:
             run.plex = PlexAccess(run.settings)
             run.plex.connect()
+            # Shares are per server: never unshare on a server other than the one the store describes.
+            ensure_same_server(run.store, run.plex.machine_identifier)
         except MarqueeError as exc:
             run.plex, run.plex_error = None, str(exc)
     if run.plex is None:
         # Nothing reached this user's share: not an attempt, so an outage cannot use up their retries.
         _remove_failed(run, a, result, run.plex_error or "Plex is not connected", state, counted=False)
         return
+    if _held(run, a, result):  # never cut anyone off mid-stream
+        return
+    run.audit.record(AuditRow("user", a.user_id, a.username, "remove", "started", a.reason, a.inputs))
     try:
         how = run.plex.unshare(a.user_id, remove_friend=run.settings.users.remove_friend)
     except MarqueeError as exc:
@@ -274,7 +307,8 @@ def _late_removal_notices(run: UserRun, contacts: dict[int, Contact], result: Us
             continue
         contact = contacts.get(uid)
         key = _removal_key(uid, s.warned_for_idle_since or s.warned_at)
-        if contact is None or contact.email is None or _ledger(run, key, contact.email)[0] in DONE_STATES:
+        # An unknown notice goes again (a duplicate is harmless; none at all is not), within LATE_NOTICE_DAYS.
+        if contact is None or contact.email is None or _ledger(run, key, contact.email)[0] in FINAL_STATES:
             continue
         a = Action("remove", uid, f"removed on {_fmt(s.removed_at)}; the removal notice had not gone out",
                    inputs={"idle_since": s.warned_for_idle_since or s.warned_at, "removed_at": s.removed_at},
@@ -352,18 +386,19 @@ def _notice(run: UserRun, msg: OutgoingMessage | str, outcome: dict) -> str:
     if isinstance(msg, str):
         outcome.update(notice=None, notice_error=msg)
         return f"no removal notice ({msg})"
-    state, _, error = _deliver(run, [msg]).get(msg.key, (None, None, None))
+    state, _, error = _deliver(run, [msg], resend_unknown=True).get(msg.key, (None, None, None))
     outcome.update(notice=msg.key, notice_delivery=state, notice_error=error)
     return "removal notice sent" if state == SENT else f"removal notice NOT sent ({error or state or 'no answer'})"
 
 
-def _deliver(run: UserRun, messages: list[OutgoingMessage]) -> dict[str, tuple[str | None, datetime | None, str | None]]:
+def _deliver(run: UserRun, messages: list[OutgoingMessage], *, resend_unknown: bool = False,
+             ) -> dict[str, tuple[str | None, datetime | None, str | None]]:
     """Send through the ledger; {key: (ledger state, finished_at, error)} as the ledger has it afterwards."""
     if not messages:
         return {}
     error = None
     try:
-        send_messages(run.store, run.settings, messages, apply=True, clock=run.clock)
+        send_messages(run.store, run.settings, messages, apply=True, clock=run.clock, resend_unknown=resend_unknown)
     except MarqueeError as exc:  # a backend that cannot start (SES credentials): the actions still go ahead
         error = str(exc)
         log.warning("notices not sent: %s", exc)

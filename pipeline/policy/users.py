@@ -26,11 +26,14 @@ class Member:
     joined_at: datetime  # plex.tv acceptedAt, else when Marquee first saw them
     last_counting_play_at: datetime | None  # latest play of at least min_play_seconds; None = never watched
     join_is_estimate: bool = False  # True when joined_at is first_seen_at (acceptedAt unknown)
+    first_seen_at: datetime | None = None  # when this membership was first listed (reset when a user comes back)
 
     def __post_init__(self) -> None:
         _aware(self.joined_at, "joined_at")
         if self.last_counting_play_at is not None:
             _aware(self.last_counting_play_at, "last_counting_play_at")
+        if self.first_seen_at is not None:
+            _aware(self.first_seen_at, "first_seen_at")
 
 
 @dataclass(frozen=True)
@@ -198,9 +201,16 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
 
 
 def current_state(m: Member, state: MemberState) -> MemberState:
-    """The state of this membership: a user re-invited after removal starts afresh."""
-    if state.removed_at is None or m.joined_at <= state.removed_at:
+    """The state of this membership: a user re-invited (or listed again) after removal starts afresh.
+
+    plex.tv's acceptedAt can stay the same when access comes back (a listing that missed a user for one ingest),
+    so being first seen again after the removal also starts a new membership.
+    """
+    if state.removed_at is None or (m.joined_at <= state.removed_at
+                                    and (m.first_seen_at is None or m.first_seen_at <= state.removed_at)):
         return state
+    # Listed again with an unchanged join date (a gap in plex.tv's listing): a warning of this join still counts,
+    # since it was about the same idle stretch and its e-mail (keyed by that stretch) cannot go out twice.
     since_join = lambda t: t if t is not None and t >= m.joined_at else None  # noqa: E731
     warned_at = since_join(state.warned_at)
     return MemberState(welcomed_at=since_join(state.welcomed_at), warned_at=warned_at,

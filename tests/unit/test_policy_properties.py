@@ -55,7 +55,8 @@ def members(draw, uid: int) -> Member:
                   is_owner=draw(st.booleans()) and uid == 1, is_home=draw(st.booleans()),
                   is_restricted=draw(st.booleans()), joined_at=at(joined),
                   last_counting_play_at=None if played is None else at(played),
-                  join_is_estimate=draw(st.booleans()))
+                  join_is_estimate=draw(st.booleans()),
+                  first_seen_at=None if (seen := draw(maybe_hours)) is None else at(max(seen, joined)))
 
 
 @st.composite
@@ -101,6 +102,11 @@ def test_single_run_never_does_the_unsafe_thing(world):
         if action.kind == "welcome":
             assert state.welcomed_at is None
             assert not m.join_is_estimate or (start is not None and m.joined_at > start)
+    for m in ms:
+        stored = ss.get(m.user_id, MemberState()).removed_at
+        if stored is not None and m.first_seen_at is not None and m.first_seen_at > stored:
+            # listed again after a removal (a re-invite, or a gap in plex.tv's listing): a member, never exempt
+            assert plan.for_user(m.user_id) is not None, m
     capped = cap(plan, policy, member_count=len(ms))
     assert len(capped.removals) <= min(policy.max_removals_per_run, share_limit(len(ms), policy))
     assert len(cap(plan, policy).removals) <= policy.max_removals_per_run

@@ -209,6 +209,19 @@ def test_reinvited_user_after_removal_gets_a_fresh_membership():
     assert state == MemberState(welcomed_at=NOW)
 
 
+def test_a_user_listed_again_after_a_removal_with_the_same_join_date_is_a_new_membership():
+    # plex.tv missed her for one ingest (recorded as removed); she is back, same acceptedAt, seen again since.
+    gap = replace(warned(4, ago(33)), removed_at=ago(3.9))
+    back = member(joined=400, played=33, first_seen_at=ago(3.8))
+    action = decide(back, gap)
+    # never exempt: the warning she got before the gap (same join, same idle stretch) still counts
+    assert action is not None and action.kind == "remove"
+    assert next_state(back, gap, action, NOW).removed_at == NOW
+    # first seen before the removal (no return since): still removed, nothing to decide
+    assert decide(member(joined=400, played=33, first_seen_at=ago(300)), gap) is None
+    assert decide(member(joined=400, played=33), gap) is None
+
+
 @pytest.mark.parametrize("change, words", [
     (dict(warn_days=30), "warn_days (30) must be less than users.kick_days (30)"),
     (dict(warn_days=31), "must be less than"),

@@ -11,7 +11,8 @@ WITH counting AS (
 SELECT u.user_id, coalesce(u.username, '') AS username, u.email, u.is_owner, u.is_home, u.is_restricted,
        coalesce(u.accepted_at, p.first_seen_at) AS joined_at,
        u.accepted_at IS NULL AS join_is_estimate,
-       c.last_counting_play_at
+       c.last_counting_play_at,
+       p.first_seen_at  -- reset by ingest when a user comes back: a new membership even with the same acceptedAt
 FROM users u
 JOIN plex_users p USING (user_id)
 LEFT JOIN counting c USING (user_id)
