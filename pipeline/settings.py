@@ -274,14 +274,19 @@ def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
     tree[path[-1]] = value
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a syntax or read error is one ConfigError line naming the file."""
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _read_toml(path: Path) -> dict:
+    data = read_toml(path)
     for section, key in SECRET_ENV.values():
         if key in data.get(section, {}):
             env = next(k for k, v in SECRET_ENV.items() if v == (section, key))

@@ -6,13 +6,13 @@ naming the file, the entry and the key, so the admin can fix the file without gu
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..policy.media_rules import MEDIA_TYPES, Rule
+from ..settings import read_toml
 
 GB = 1_000_000_000
 ASSIGN_KEYS = ("title", "rating_key", "users")
@@ -49,13 +49,7 @@ def load_retention(path: Path) -> RetentionFile:
     path = Path(path)
     if not path.is_file():
         return RetentionFile(path, exists=False)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    data = read_toml(path)
     unknown = sorted(set(data) - {"assign", "rule"})
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r} (retention.toml holds [[assign]] and [[rule]] "
