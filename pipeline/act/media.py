@@ -45,13 +45,13 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
     on_event(name, rating_key) is called after "cascaded" (Sonarr/Radarr done) and "deleted" (Plex done): a test hook.
     """
-    from ..retention import media_inputs, media_policy, refresh_queue
+    from ..retention import media_policy, refresh_queue
+    from ..retention.queue import refresh
 
     now = clock.now()
     result = MediaResult()
     before = dict(store.execute("act/media_queue_keys"))
-    entries = refresh_queue(store, settings, now)
-    inputs = media_inputs(store, settings, now)
+    entries, _, inputs = refresh(store, settings, now)  # one read of the inputs serves the queue and the due check
     policy = media_policy(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
     _report_relisted(store, audit, notifier, result, now, mark=apply)

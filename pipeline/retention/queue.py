@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -31,13 +32,19 @@ def refresh_queue(store: Store, settings: Settings, now: datetime) -> list[Queue
     return refresh(store, settings, now)[0]
 
 
-def refresh(store: Store, settings: Settings, now: datetime) -> tuple[list[QueueEntry], Synced]:
-    """refresh_queue, also returning what the assignment sync read and skipped."""
+class Refreshed(NamedTuple):
+    entries: list[QueueEntry]
+    synced: Synced
+    inputs: MediaInputs  # what the queue was computed from, for callers that decide on it next
+
+
+def refresh(store: Store, settings: Settings, now: datetime) -> Refreshed:
+    """refresh_queue, also returning what the assignment sync read and the inputs it computed from."""
     synced = sync_assignments(store, settings, now)
     inputs = media_inputs(store, settings, now)
     entries = compute_queue(inputs, settings, now)
     save_queue(store, entries, inputs, now)
-    return entries, synced
+    return Refreshed(entries, synced, inputs)
 
 
 def save_queue(store: Store, entries: list[QueueEntry], inputs: MediaInputs, now: datetime) -> None:

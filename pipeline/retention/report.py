@@ -35,7 +35,7 @@ def when(scheduled_at: datetime, now: datetime) -> str:
 def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     """Recompute the queue, then list every pending deletion: status, date, size, title, who it is for, why."""
     now = clock.now()
-    entries, synced = refresh(store, settings, now)
+    entries, synced, _ = refresh(store, settings, now)
     names = dict(store.execute("retention/user_names"))
     if not entries:
         lines = ["Nothing is queued for deletion.",
