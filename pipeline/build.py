@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .clock import Clock
-from .issues import FreezeResult, freeze_issues
-from .render.images import cache_dir_for, fetch_posters
-from .render.leaving_soon import leaving_public
-from .render.site import SiteResult, poster_items, render_site
-from .settings import Settings
-from .store import Store
+from pipeline.clock import Clock
+from pipeline.issues import FreezeResult, freeze_issues
+from pipeline.render.images import cache_dir_for, fetch_posters
+from pipeline.render.leaving_soon import leaving_public
+from pipeline.render.site import SiteResult, poster_items, render_site
+from pipeline.settings import Settings
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import logs
-from .clock import Clock, SystemClock
-from .errors import MarqueeError
-from .settings import Settings, load_settings
-from .store import open_store
+from pipeline import logs
+from pipeline.clock import Clock, SystemClock
+from pipeline.errors import MarqueeError
+from pipeline.settings import Settings, load_settings
+from pipeline.store import open_store
 
 log = logging.getLogger("marquee")
 
@@ -35,7 +35,7 @@ def settings_for(config: str | None, verbose: bool = False) -> Settings:
 
 def ingest(settings: Settings, clock: Clock | None = None) -> None:
     """Copy Tautulli history and the Plex inventory into the store."""
-    from .ingest.run import run_ingest
+    from pipeline.ingest.run import run_ingest
 
     with open_store(settings) as store:
         summary = run_ingest(store, settings, clock or SystemClock())
@@ -46,8 +46,8 @@ def ingest(settings: Settings, clock: Clock | None = None) -> None:
 def build(settings: Settings, clock: Clock | None = None, *, period: str | None = None,
           rebuild: bool = False, ingest_first: bool = True) -> None:
     """Ingest, freeze the issues that are due, and build the archive site."""
-    from .build import build_site
-    from .ingest.run import run_ingest
+    from pipeline.build import build_site
+    from pipeline.ingest.run import run_ingest
 
     clock = clock or SystemClock()
     with open_store(settings) as store:
@@ -81,8 +81,8 @@ def serve(settings: Settings, port: int = 8000, bind: str = "127.0.0.1") -> None
 
 def publish(settings: Settings, *, apply: bool = False, delete: bool = False, clock: Clock | None = None) -> None:
     """Build the site with absolute URLs and upload what changed to S3 (a listing only without apply)."""
-    from .build import build_site
-    from .publish import publish as upload
+    from pipeline.build import build_site
+    from pipeline.publish import publish as upload
 
     with open_store(settings) as store:
         build_site(store, settings, clock or SystemClock(), publish=True)
@@ -96,7 +96,7 @@ def publish(settings: Settings, *, apply: bool = False, delete: bool = False, cl
 def send(settings: Settings, clock: Clock | None = None, *, issue: str | None = None, apply: bool = False,
          to: str | None = None, resend_unknown: bool = False) -> None:
     """Send an issue's digest to every reader exactly once; without apply, write .eml files and list them."""
-    from .mailing import send_issue
+    from pipeline.mailing import send_issue
 
     with open_store(settings) as store:
         summary = send_issue(store, settings, clock or SystemClock(), issue_key=issue, apply=apply, to=to,
@@ -116,7 +116,7 @@ def send(settings: Settings, clock: Clock | None = None, *, issue: str | None = 
 
 def unsubscribe(settings: Settings, email: str, subscribe: bool = False) -> None:
     """Add an address to (or, with subscribe, remove it from) the local opt-out list."""
-    from .send.optout import optin, optout
+    from pipeline.send.optout import optin, optout
 
     with open_store(settings) as store:
         changed = optin(store, email) if subscribe else optout(store, email)
@@ -127,8 +127,8 @@ def unsubscribe(settings: Settings, email: str, subscribe: bool = False) -> None
 def enforce(settings: Settings, clock: Clock | None = None, *, apply: bool = False, force: bool = False,
             scope: str = "all") -> None:
     """Show the lifecycle plan (who is welcomed, warned, removed, and why); with apply, carry it out."""
-    from .enforce import run_enforce
-    from .errors import RefusedToAct
+    from pipeline.enforce import run_enforce
+    from pipeline.errors import RefusedToAct
 
     with open_store(settings) as store:
         result = run_enforce(store, settings, clock or SystemClock(), apply=apply, force=force, scope=scope)
@@ -147,7 +147,7 @@ def enforce(settings: Settings, clock: Clock | None = None, *, apply: bool = Fal
 
 def retention(settings: Settings, command: str, *args: object, clock: Clock | None = None, **kwargs: object) -> None:
     """Run one of pipeline.retention.commands (assign, unassign, keep, queue_lines, status_lines); print its lines."""
-    from .retention import commands as retention_commands
+    from pipeline.retention import commands as retention_commands
 
     with open_store(settings) as store:
         lines = getattr(retention_commands, command)(store, settings, clock or SystemClock(), *args, **kwargs)
@@ -157,13 +157,13 @@ def retention(settings: Settings, command: str, *args: object, clock: Clock | No
 
 def daemon(settings: Settings, *, apply: bool = False, once: bool = False) -> None:
     """Run enforcement on a timer with a health endpoint, until SIGTERM or Ctrl-C."""
-    from .daemon import daemon as run
+    from pipeline.daemon import daemon as run
 
     run(settings, apply=apply, once=once)
 
 
 def demo(root: Path = Path("."), clock: Clock | None = None) -> Path:
     """Run the pipeline against the bundled sandbox; return the demo's data directory."""
-    from .demo import run_demo
+    from pipeline.demo import run_demo
 
     return run_demo(root, clock or SystemClock())

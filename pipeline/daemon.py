@@ -13,11 +13,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .clock import Clock, SystemClock
-from .daemon_health import Health, HealthServer
-from .errors import ConfigError, LockBusy, MarqueeError, RefusedToAct, SourceError
-from .logs import REDACTOR
-from .settings import Settings
+from pipeline.clock import Clock, SystemClock
+from pipeline.daemon_health import Health, HealthServer
+from pipeline.errors import ConfigError, LockBusy, MarqueeError, RefusedToAct, SourceError
+from pipeline.logs import REDACTOR
+from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Daemon:
         return None if scope is None else self.tick(scope)
 
     def tick(self, scope: str) -> str:
-        from .store.db import open_store
+        from pipeline.store.db import open_store
 
         started = self.clock.now()
         self.last_problem = None
@@ -111,7 +111,7 @@ class Daemon:
 
     def _job(self) -> Job:
         if self.job is None:
-            from .enforce import run_enforce
+            from pipeline.enforce import run_enforce
 
             self.job = run_enforce
         return self.job
@@ -121,7 +121,7 @@ class Daemon:
         because its stale-data guard is what decides whether acting on older data is safe."""
         ingest = self.ingest
         if ingest is None:
-            from .ingest.run import run_ingest as ingest
+            from pipeline.ingest.run import run_ingest as ingest
         try:
             summary = ingest(store, self.settings, self.clock)
         except SourceError as exc:  # logged with the run's outcome

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .clock import Clock
-from .errors import ConfigError
-from .logs import REDACTOR
+from pipeline.clock import Clock
+from pipeline.errors import ConfigError
+from pipeline.logs import REDACTOR
 
 log = logging.getLogger(__name__)
 

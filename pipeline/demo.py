@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .build import build_site
-from .clock import Clock
-from .enforce import run_enforce
-from .ingest.run import run_ingest
-from .mailing import send_issue
-from .retention.commands import queue_lines
-from .logs import REDACTOR
-from .sandbox.plex import PlexSandbox
-from .sandbox.plextv import PlexTvSandbox
-from .sandbox.seed import generate
-from .sandbox.tautulli import TautulliSandbox
-from .settings import load_settings
-from .store import open_store
+from pipeline.build import build_site
+from pipeline.clock import Clock
+from pipeline.enforce import run_enforce
+from pipeline.ingest.run import run_ingest
+from pipeline.mailing import send_issue
+from pipeline.retention.commands import queue_lines
+from pipeline.logs import REDACTOR
+from pipeline.sandbox.plex import PlexSandbox
+from pipeline.sandbox.plextv import PlexTvSandbox
+from pipeline.sandbox.seed import generate
+from pipeline.sandbox.tautulli import TautulliSandbox
+from pipeline.settings import load_settings
+from pipeline.store import open_store
 
 log = logging.getLogger("marquee.demo")
 

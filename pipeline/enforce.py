@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .act.audit import Audit, AuditRow
-from .clock import Clock
-from .errors import ConfigError, MarqueeError
-from .policy import Member, Plan, UserPolicy, cap, check, decide_users
-from .policy.users import MemberState
-from .settings import Settings
-from .store import Store
+from pipeline.act.audit import Audit, AuditRow
+from pipeline.clock import Clock
+from pipeline.errors import ConfigError, MarqueeError
+from pipeline.policy import Member, Plan, UserPolicy, cap, check, decide_users
+from pipeline.policy.users import MemberState
+from pipeline.settings import Settings
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 SCOPES = ("all", "users", "new_users", "media")
@@ -100,7 +100,7 @@ def user_policy(settings: Settings) -> UserPolicy:
 
 def decide(store: Store, settings: Settings, now: datetime) -> Decision:
     """Read members, stored states and the first applied run; let the pure policy decide. Writes nothing."""
-    from .act.states import load_states
+    from pipeline.act.states import load_states
 
     policy = user_policy(settings)
     rows = store.records("policy/members", {"min_play_seconds": policy.min_play_seconds})
@@ -145,7 +145,7 @@ def table_lines(plan: Plan) -> list[str]:
 
 def users_step(ctx: RunContext) -> StepResult:
     """The user lifecycle: audit the decisions, guard them, then preview or apply them."""
-    from .act.users import UserRun, act_users, preview_users
+    from pipeline.act.users import UserRun, act_users, preview_users
 
     d = ctx.decision
     assert d is not None, "the users step needs a decision"
@@ -185,7 +185,7 @@ USER_STEPS: list[Step] = [users_step]
 
 def media_step(ctx: RunContext) -> Any:
     """The retention queue: refresh it, then delete what is due (apply) or list it (dry run)."""
-    from .act.media import enforce_media
+    from pipeline.act.media import enforce_media
 
     return enforce_media(ctx.store, ctx.settings, ctx.clock, ctx.audit, ctx.notifier, apply=ctx.apply,
                          force=ctx.force, on_event=ctx.on_event)
@@ -203,7 +203,7 @@ def steps(scope: str) -> list[Step]:
 def run_enforce(store: Store, settings: Settings, clock: Clock, *, apply: bool, force: bool = False,
                 scope: str = "all", on_event: Callable[[str, int], None] | None = None) -> EnforceResult:
     """Decide now, audit, and preview (apply=False) or carry out the plan; on_event is a hook for tests."""
-    from .act.notify import Notifier
+    from pipeline.act.notify import Notifier
 
     if scope not in SCOPES:
         raise ConfigError(f"enforce scope {scope!r} is not one of {', '.join(SCOPES)}")

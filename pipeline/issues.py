@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import RefusedToAct
-from .settings import Settings
-from .stats.issue import compute_issue
-from .stats.periods import Period, latest_complete, parse_period, periods_between
-from .stats.snapshots import issue_meta, list_snapshots, save_snapshot
-from .store import Store
+from pipeline.errors import RefusedToAct
+from pipeline.settings import Settings
+from pipeline.stats.issue import compute_issue
+from pipeline.stats.periods import Period, latest_complete, parse_period, periods_between
+from pipeline.stats.snapshots import issue_meta, list_snapshots, save_snapshot
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,23 +6,23 @@ import dataclasses
 from pathlib import Path
 from typing import Iterator
 
-from .build import resolve_exclusions
-from .charts import render_issue_charts
-from .clock import Clock
-from .errors import MarqueeError
-from .render.email import DigestRenderer, EmailImages
-from .render.email_images import images_mode
-from .render.images import cache_dir_for, fetch_posters
-from .render.leaving_soon import leaving_for_users
-from .render.site import poster_items
-from .send.address import normalize
-from .send.ledger import sent_to
-from .send.message import OutgoingMessage, Recipient
-from .send.recipients import digest_recipients
-from .send.run import SendSummary, send_messages
-from .settings import Settings
-from .stats.snapshots import list_snapshots, load_snapshot
-from .store import Store
+from pipeline.build import resolve_exclusions
+from pipeline.charts import render_issue_charts
+from pipeline.clock import Clock
+from pipeline.errors import MarqueeError
+from pipeline.render.email import DigestRenderer, EmailImages
+from pipeline.render.email_images import images_mode
+from pipeline.render.images import cache_dir_for, fetch_posters
+from pipeline.render.leaving_soon import leaving_for_users
+from pipeline.render.site import poster_items
+from pipeline.send.address import normalize
+from pipeline.send.ledger import sent_to
+from pipeline.send.message import OutgoingMessage, Recipient
+from pipeline.send.recipients import digest_recipients
+from pipeline.send.run import SendSummary, send_messages
+from pipeline.settings import Settings
+from pipeline.stats.snapshots import list_snapshots, load_snapshot
+from pipeline.store import Store
 
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadResponse, ConfigError, MarqueeError, RefusedToAct, Unreachable
+from pipeline.errors import BadResponse, ConfigError, MarqueeError, RefusedToAct, Unreachable
 
 if TYPE_CHECKING:
-    from .settings import PublishSettings
+    from pipeline.settings import PublishSettings
 
 log = logging.getLogger(__name__)
 

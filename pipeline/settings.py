@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
 # Secrets are only read from the environment or .env, never from marquee.toml.
 SECRET_ENV = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MarqueeError
+from pipeline.errors import MarqueeError
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from pipeline.settings import Settings
 
 KEY_FIELDS = ("rating_key", "parent_rating_key", "grandparent_rating_key")
 
@@ -23,7 +23,7 @@ class Activity:
 
 def now_playing(settings: "Settings") -> Activity:
     """Read Tautulli's current sessions once; raises MarqueeError (one line) when they cannot be read."""
-    from ..ingest.tautulli import TautulliClient
+    from pipeline.ingest.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise MarqueeError("Tautulli is not configured (set TAUTULLI_URL and TAUTULLI_API_KEY), so what is "

@@ -15,10 +15,10 @@ from typing import Any
 
 import requests
 
-from ..errors import BadResponse, ConfigError, SourceError, Unreachable
-from ..logs import REDACTOR, RedactingFilter
-from ..settings import ArrSettings
-from ..connection import reason
+from pipeline.errors import BadResponse, ConfigError, SourceError, Unreachable
+from pipeline.logs import REDACTOR, RedactingFilter
+from pipeline.settings import ArrSettings
+from pipeline.connection import reason
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any, Iterable, Mapping
 
 import pyarrow as pa
 
-from ..clock import Clock
-from ..logs import REDACTOR
-from ..store import Store
+from pipeline.clock import Clock
+from pipeline.logs import REDACTOR
+from pipeline.store import Store
 
 SUBJECTS = ("user", "media", "run")
 PHASES = ("planned", "started", "done", "failed", "partial", "skipped", "refused", "forced")

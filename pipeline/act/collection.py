@@ -11,12 +11,12 @@ import logging
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..errors import MarqueeError
-from ..ingest.plex_session import plex_errors
+from pipeline.errors import MarqueeError
+from pipeline.ingest.plex_session import plex_errors
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..store.db import Store
+    from pipeline.settings import Settings
+    from pipeline.store.db import Store
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
 
-from ..errors import MarqueeError
-from ..store import Store
+from pipeline.errors import MarqueeError
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # runs that may retry an unfinished deletion before it is left to the admin

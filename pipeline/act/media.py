@@ -11,20 +11,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import MarqueeError
-from ..logs import Progress
-from ..policy.guards import data_refusals
-from ..policy.media import Due, Playing, QueueEntry, due
-from .activity import now_playing
-from .audit import Audit, AuditRow
-from .deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
-from .media_remote import Remote, connect_remote
+from pipeline.errors import MarqueeError
+from pipeline.logs import Progress
+from pipeline.policy.guards import data_refusals
+from pipeline.policy.media import Due, Playing, QueueEntry, due
+from pipeline.act.activity import now_playing
+from pipeline.act.audit import Audit, AuditRow
+from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
+from pipeline.act.media_remote import Remote, connect_remote
 
 if TYPE_CHECKING:
-    from ..clock import Clock
-    from ..settings import Settings
-    from ..store import Store
-    from .notify import Notifier
+    from pipeline.clock import Clock
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.act.notify import Notifier
 
 log = logging.getLogger(__name__)
 Event = Callable[[str, int], None]
@@ -45,8 +45,8 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
     on_event(name, rating_key) is called after "cascaded" (Sonarr/Radarr done) and "deleted" (Plex done): a test hook.
     """
-    from ..retention import media_policy, refresh_queue
-    from ..retention.queue import refresh
+    from pipeline.retention import media_policy, refresh_queue
+    from pipeline.retention.queue import refresh
 
     now = clock.now()
     result = MediaResult()
@@ -120,10 +120,10 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
 def _sync_collection(store, settings, server, notifier, result: MediaResult) -> None:
     """Keep the optional "Leaving soon" collection equal to the queue; a problem there never fails the run."""
-    from ..ingest.plex_session import connect_server
-    from .collection import sync_leaving_collection
+    from pipeline.ingest.plex_session import connect_server
+    from pipeline.act.collection import sync_leaving_collection
 
-    from .same_server import ensure_same_server, live_identity
+    from pipeline.act.same_server import ensure_same_server, live_identity
 
     try:
         if server is None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MarqueeError
-from ..ingest.plex_session import connect_server, plex_errors
+from pipeline.errors import MarqueeError
+from pipeline.ingest.plex_session import connect_server, plex_errors
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..store import Store
-    from .arr import ArrTarget
-    from .deletion import Deletion
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.act.arr import ArrTarget
+    from pipeline.act.deletion import Deletion
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Remote:
 
     def agent_ids(self, item: Any) -> dict:
         """What Sonarr/Radarr know the item by, read before deleting so a later retry still can find it."""
-        from .arr import agent_ids
+        from pipeline.act.arr import agent_ids
 
         ids = dict(agent_ids(item))
         if item.type == "episode":
@@ -73,8 +73,8 @@ class Remote:
 def connect_remote(settings: "Settings", store: "Store") -> Remote:
     """Connect to Plex (required, and the server the store describes) and health-check Sonarr/Radarr
     (a failed check skips that app's part)."""
-    from .arr import RadarrClient, SonarrClient
-    from .same_server import ensure_same_server, live_identity
+    from pipeline.act.arr import RadarrClient, SonarrClient
+    from pipeline.act.same_server import ensure_same_server, live_identity
 
     if not settings.plex.configured:
         raise MarqueeError("media retention needs Plex: set PLEX_URL and PLEX_TOKEN")

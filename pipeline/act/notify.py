@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Callable
 
 import requests
 
-from ..clock import Clock
-from ..logs import REDACTOR
+from pipeline.clock import Clock
+from pipeline.logs import REDACTOR
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..store import Store
+    from pipeline.settings import Settings
+    from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,10 @@ class Notifier:
 
     # -- e-mail ---------------------------------------------------------------------------------------
     def _email(self, run_id: int, groups: list[tuple[str, str, list[str]]]) -> list[str]:
-        from ..render.email import render_notice
-        from ..send.address import normalize
-        from ..send.message import Recipient
-        from ..send.run import send_messages
+        from pipeline.render.email import render_notice
+        from pipeline.send.address import normalize
+        from pipeline.send.message import Recipient
+        from pipeline.send.run import send_messages
 
         configured = self.settings.email.admin_email.strip()
         if not configured:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import RefusedToAct
-from ..store import Store
+from pipeline.errors import RefusedToAct
+from pipeline.store import Store
 
 
 def ensure_same_server(store: Store, machine_identifier: str, name: str = "") -> None:

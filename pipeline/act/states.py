@@ -7,8 +7,8 @@ from typing import Mapping
 
 import pyarrow as pa
 
-from ..policy.users import MemberState
-from ..store import Store
+from pipeline.policy.users import MemberState
+from pipeline.store import Store
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 SCHEMA = pa.schema([("user_id", pa.int64()), ("welcomed_at", UTC_TS), ("warned_at", UTC_TS),

@@ -14,28 +14,28 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
-from ..errors import MarqueeError
-from ..policy.plan import Action, Plan
-from ..policy.users import NEW, Member, MemberState, UserPolicy, current_state, next_state
-from ..render.email import render_notice
-from ..render.email_notices import read_house_rules
-from ..send.address import normalize
-from ..send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
-from ..send.message import OutgoingMessage, Recipient
-from ..send.optout import opted_out
-from ..send.run import send_messages
-from .activity import Activity, now_playing
-from .audit import AuditRow
-from .plex_users import ALREADY, PlexAccess, delete_tautulli_history
-from .same_server import ensure_same_server
-from .states import gone_elsewhere, save_removed, save_states
+from pipeline.errors import MarqueeError
+from pipeline.policy.plan import Action, Plan
+from pipeline.policy.users import NEW, Member, MemberState, UserPolicy, current_state, next_state
+from pipeline.render.email import render_notice
+from pipeline.render.email_notices import read_house_rules
+from pipeline.send.address import normalize
+from pipeline.send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
+from pipeline.send.message import OutgoingMessage, Recipient
+from pipeline.send.optout import opted_out
+from pipeline.send.run import send_messages
+from pipeline.act.activity import Activity, now_playing
+from pipeline.act.audit import AuditRow
+from pipeline.act.plex_users import ALREADY, PlexAccess, delete_tautulli_history
+from pipeline.act.same_server import ensure_same_server
+from pipeline.act.states import gone_elsewhere, save_removed, save_states
 
 if TYPE_CHECKING:
-    from ..clock import Clock
-    from ..settings import Settings
-    from ..store import Store
-    from .audit import Audit
-    from .notify import Notifier
+    from pipeline.clock import Clock
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.act.audit import Audit
+    from pipeline.act.notify import Notifier
 
 log = logging.getLogger(__name__)
 STATS_DAYS = 90  # the warning shows the reader's plays and hours over this many days

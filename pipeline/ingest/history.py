@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import BadResponse
-from ..logs import Progress
-from ..settings import Settings
-from ..store import Store
-from ..store.db import sql
-from .tautulli import TautulliClient, history_table
+from pipeline.errors import BadResponse
+from pipeline.logs import Progress
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.store.db import sql
+from pipeline.ingest.tautulli import TautulliClient, history_table
 
 log = logging.getLogger(__name__)
 

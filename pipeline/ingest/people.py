@@ -8,9 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import BadResponse
-from ..store import Store
-from .tautulli import TautulliClient
+from pipeline.errors import BadResponse
+from pipeline.store import Store
+from pipeline.ingest.tautulli import TautulliClient
 
 log = logging.getLogger(__name__)
 

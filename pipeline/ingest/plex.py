@@ -16,11 +16,11 @@ from plexapi.myplex import MyPlexAccount
 from plexapi.server import PlexServer
 from plexapi.utils import searchType
 
-from ..errors import BadResponse, ConfigError
-from ..settings import PlexSettings, Settings
-from ..store import Store
-from . import plex_rows as rows
-from .plex_session import connect, plex_errors
+from pipeline.errors import BadResponse, ConfigError
+from pipeline.settings import PlexSettings, Settings
+from pipeline.store import Store
+from pipeline.ingest import plex_rows as rows
+from pipeline.ingest.plex_session import connect, plex_errors
 
 log = logging.getLogger(__name__)
 

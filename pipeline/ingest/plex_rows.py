@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 
 import pyarrow as pa
 
-from ..clock import utc_from_epoch
+from pipeline.clock import utc_from_epoch
 
 # What a section of each type holds, listed one libtype at a time (parents before children).
 LIBTYPES: dict[str, tuple[str, ...]] = {

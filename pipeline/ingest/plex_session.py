@@ -16,15 +16,15 @@ from xml.etree.ElementTree import ParseError
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..errors import BadResponse, ConfigError, Unreachable
-from ..logs import REDACTOR, RedactingFilter
-from ..connection import reason
+from pipeline.errors import BadResponse, ConfigError, Unreachable
+from pipeline.logs import REDACTOR, RedactingFilter
+from pipeline.connection import reason
 
 if TYPE_CHECKING:
     from plexapi.myplex import MyPlexAccount
     from plexapi.server import PlexServer
 
-    from ..settings import PlexSettings
+    from pipeline.settings import PlexSettings
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ..clock import Clock
-from ..errors import ConfigError, MarqueeError, SourceError
-from ..logs import Progress
-from ..settings import Settings
-from ..store import Store
+from pipeline.clock import Clock
+from pipeline.errors import ConfigError, MarqueeError, SourceError
+from pipeline.logs import Progress
+from pipeline.settings import Settings
+from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ class IngestSummary:
 def run_ingest(store: Store, settings: Settings, clock: Clock, *,
                tautulli_session=None, plex_session=None) -> IngestSummary:
     """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
-    from .history import ingest_history
-    from .people import ingest_libraries, ingest_users
-    from .tautulli import TautulliClient
+    from pipeline.ingest.history import ingest_history
+    from pipeline.ingest.people import ingest_libraries, ingest_users
+    from pipeline.ingest.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")
@@ -77,7 +77,7 @@ def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | 
     """The inventory is optional for the newsletter: a failure is reported, never fatal."""
     if not settings.plex.configured:
         return None, "PLEX_URL and PLEX_TOKEN are not set"
-    from .plex import ingest_plex
+    from pipeline.ingest.plex import ingest_plex
 
     try:
         with store.transaction():

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import requests
 
-from ..errors import BadResponse, Unreachable
-from ..settings import TautulliSettings
+from pipeline.errors import BadResponse, Unreachable
+from pipeline.settings import TautulliSettings
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import math
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from .plan import Plan
-from .users import UserPolicy
+from pipeline.policy.plan import Plan
+from pipeline.policy.users import UserPolicy
 
 
 def check(plan: Plan, *, last_ingest_at: datetime | None, latest_play_at_server: datetime | None,

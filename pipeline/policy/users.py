@@ -7,8 +7,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
-from ..errors import ConfigError
-from .plan import Action, Plan
+from pipeline.errors import ConfigError
+from pipeline.policy.plan import Action, Plan
 
 ZERO = timedelta(0)
 

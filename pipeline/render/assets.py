@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
-from .issue_view import heatmap_cells
+from pipeline.render.issue_view import heatmap_cells
 
 POSTER_DIR = "images/posters"
 CHART_DIR = "images/charts"
@@ -117,7 +117,7 @@ def chart_inputs(snapshot: Mapping[str, Any]) -> dict:
 
 def _charts_version() -> str:
     """Changes whenever pipeline/charts.py changes, so a new chart style re-renders old issues."""
-    from .. import charts
+    from pipeline import charts
 
     return digest(inspect.getsource(charts).encode())
 
@@ -142,7 +142,7 @@ def issue_charts(snapshot: Mapping[str, Any], charts_dir: Path) -> dict[str, dic
         saved = json.loads(manifest.read_text())
         if saved.get("stamp") == stamp and all((folder / c["svg"]).is_file() for c in saved["charts"].values()):
             return {name: {**c, "svg": folder / c["svg"]} for name, c in saved["charts"].items()}
-    from .. import charts as charting
+    from pipeline import charts as charting
 
     rendered = {}
     for name, chart in charting.issue_chart_specs(inputs).items():

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from ..clock import Clock, SystemClock
-from ..send.message import OutgoingMessage, Recipient
-from ..settings import Settings
-from . import mime
-from .email_digest import DigestRenderer
-from .email_headers import message_headers, sender, unsubscribe_headers, unsubscribe_link, why
-from .email_images import EmailImages
-from .email_notices import NOTICE_KINDS, notice_context
-from .email_personal import greeting_name
-from .email_templates import PREVIEW_PAD, THEME, compiled, environment
+from pipeline.clock import Clock, SystemClock
+from pipeline.send.message import OutgoingMessage, Recipient
+from pipeline.settings import Settings
+from pipeline.render import mime
+from pipeline.render.email_digest import DigestRenderer
+from pipeline.render.email_headers import message_headers, sender, unsubscribe_headers, unsubscribe_link, why
+from pipeline.render.email_images import EmailImages
+from pipeline.render.email_notices import NOTICE_KINDS, notice_context
+from pipeline.render.email_personal import greeting_name
+from pipeline.render.email_templates import PREVIEW_PAD, THEME, compiled, environment
 
 __all__ = ["NOTICE_KINDS", "DigestRenderer", "EmailImages", "render_digest", "render_notice", "unsubscribe_headers"]
 

@@ -12,18 +12,18 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..clock import Clock, SystemClock
-from ..errors import MarqueeError
-from ..send.message import OutgoingMessage, Recipient
-from ..settings import Settings
-from ..stats.issue import SCHEMA_VERSION
-from . import mime
-from .email_headers import issue_url, message_headers, sender, unsubscribe_link, why
-from .email_images import EmailImages, ImageSet, images_mode
-from .email_personal import greeting_name, notices, personal_part
-from .email_templates import PREVIEW_PAD, THEME, compiled, environment, macros
-from .email_view import DROPS, added_shown, for_reader, issue_part, new_titles, trim
-from .issue_view import hours, namer_for, plural
+from pipeline.clock import Clock, SystemClock
+from pipeline.errors import MarqueeError
+from pipeline.send.message import OutgoingMessage, Recipient
+from pipeline.settings import Settings
+from pipeline.stats.issue import SCHEMA_VERSION
+from pipeline.render import mime
+from pipeline.render.email_headers import issue_url, message_headers, sender, unsubscribe_link, why
+from pipeline.render.email_images import EmailImages, ImageSet, images_mode
+from pipeline.render.email_personal import greeting_name, notices, personal_part
+from pipeline.render.email_templates import PREVIEW_PAD, THEME, compiled, environment, macros
+from pipeline.render.email_view import DROPS, added_shown, for_reader, issue_part, new_titles, trim
+from pipeline.render.issue_view import hours, namer_for, plural
 
 
 # The order of the shared sections in the plain-text part (the HTML has its own, in digest.mjml).

@@ -6,10 +6,10 @@ import hashlib
 import re
 from urllib.parse import urlencode
 
-from ..errors import ConfigError
-from ..send.message import Recipient
-from ..settings import Settings
-from . import mime
+from pipeline.errors import ConfigError
+from pipeline.send.message import Recipient
+from pipeline.settings import Settings
+from pipeline.render import mime
 
 
 def sender(settings: Settings, server: str) -> tuple[str, str]:

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import markdown
 from markupsafe import Markup
 
-from ..send.message import Recipient
-from ..settings import Settings
-from .email_personal import greeting_name
-from .email_view import NOUNS, nice_date, safe_url
+from pipeline.send.message import Recipient
+from pipeline.settings import Settings
+from pipeline.render.email_personal import greeting_name
+from pipeline.render.email_view import NOUNS, nice_date, safe_url
 
 HOUSE_RULES = Path(__file__).resolve().parents[2] / "content" / "pages" / "house-rules.md"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .email_view import LEAVING_ROWS, PERSONAL_ROWS, nice_date, safe_url
-from .issue_view import change, count, hours, plural
+from pipeline.render.email_view import LEAVING_ROWS, PERSONAL_ROWS, nice_date, safe_url
+from pipeline.render.issue_view import change, count, hours, plural
 
 
 def greeting_name(name: str) -> str:

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 from mjml import mjml2html
 
-from ..errors import MarqueeError
+from pipeline.errors import MarqueeError
 
 THEME = Path(__file__).resolve().parents[2] / "theme" / "email"
 # Invisible filler after the preheader, so clients do not pull body text into the inbox preview.

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from .email_images import EmailImage
-from .issue_view import added_line, change, count, day_span, heading, hours, plural
-from .privacy import Namer
+from pipeline.render.email_images import EmailImage
+from pipeline.render.issue_view import added_line, change, count, day_span, heading, hours, plural
+from pipeline.render.privacy import Namer
 
 ADDED_POSTERS = 8      # two rows of four
 TOP_ROWS = 5

@@ -23,10 +23,10 @@ import requests
 from PIL import Image, ImageOps
 from requests.adapters import HTTPAdapter
 
-from ..errors import ConfigError
+from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..settings import PlexSettings
+    from pipeline.settings import PlexSettings
 
 log = logging.getLogger(__name__)
 

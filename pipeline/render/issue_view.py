@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .privacy import Namer
+from pipeline.render.privacy import Namer
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 ADDED_PER_GROUP = 12      # posters per group in "New on the server"

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from ..settings import Settings
-from ..store import Store
-from .issue_view import plural
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.render.issue_view import plural
 
 PUBLIC_WINDOW_DAYS = 14  # the site lists what leaves within this many days of the build
 PUBLIC_ROWS = 24         # the home page shows this many titles, then "and N more"

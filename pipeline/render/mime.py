@@ -11,7 +11,7 @@ from email.header import Header
 from email.utils import formataddr
 from typing import Iterable, Sequence
 
-from .email_images import b64_lines
+from pipeline.render.email_images import b64_lines
 
 CRLF = "\r\n"
 

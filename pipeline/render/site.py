@@ -20,12 +20,12 @@ from typing import Any, Iterable, Mapping
 
 from markupsafe import Markup, escape
 
-from ..errors import ConfigError, MarqueeError
-from ..settings import Settings
-from ..stats.issue import SCHEMA_VERSION
-from . import assets
-from .issue_view import issue_view, namer_for
-from .leaving_soon import PUBLIC_ROWS, PUBLIC_WINDOW_DAYS
+from pipeline.errors import ConfigError, MarqueeError
+from pipeline.settings import Settings
+from pipeline.stats.issue import SCHEMA_VERSION
+from pipeline.render import assets
+from pipeline.render.issue_view import issue_view, namer_for
+from pipeline.render.leaving_soon import PUBLIC_ROWS, PUBLIC_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
 

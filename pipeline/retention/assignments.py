@@ -14,11 +14,11 @@ from typing import Iterable
 
 import pyarrow as pa
 
-from ..errors import ConfigError
-from ..settings import Settings
-from ..store import Store
-from .config import RetentionFile, load_retention
-from .resolve import Target, UserDirectory, find_target
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.retention.config import RetentionFile, load_retention
+from pipeline.retention.resolve import Target, UserDirectory, find_target
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..act.audit import Audit, AuditRow
-from ..clock import Clock
-from ..errors import ConfigError, MarqueeError
-from ..settings import Settings
-from ..store import Store
-from .assignments import write_pairs
-from .queue import refresh_queue
-from .report import local_time, queue_lines, status_lines
-from .resolve import Target, UserDirectory, find_target
+from pipeline.act.audit import Audit, AuditRow
+from pipeline.clock import Clock
+from pipeline.errors import ConfigError, MarqueeError
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.retention.assignments import write_pairs
+from pipeline.retention.queue import refresh_queue
+from pipeline.retention.report import local_time, queue_lines, status_lines
+from pipeline.retention.resolve import Target, UserDirectory, find_target
 
 __all__ = ["assign", "keep", "queue_lines", "status_lines", "unassign"]
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..policy.media_rules import MEDIA_TYPES, Rule
-from ..settings import read_toml
+from pipeline.errors import ConfigError
+from pipeline.policy.media_rules import MEDIA_TYPES, Rule
+from pipeline.settings import read_toml
 
 GB = 1_000_000_000
 ASSIGN_KEYS = ("title", "rating_key", "users")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..errors import ConfigError
-from ..policy.media import Assignment, Keep, MediaItem, MediaPolicy, Rule, Watch
-from ..settings import Settings
-from ..store import Store
-from .config import load_retention
+from pipeline.errors import ConfigError
+from pipeline.policy.media import Assignment, Keep, MediaItem, MediaPolicy, Rule, Watch
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.retention.config import load_retention
 
 
 @dataclass

@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from ..policy.media import QueueEntry, queue
-from ..settings import Settings
-from ..store import Store
-from .assignments import Synced, sync_assignments
-from .inputs import MediaInputs, media_inputs, media_policy
+from pipeline.policy.media import QueueEntry, queue
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.retention.assignments import Synced, sync_assignments
+from pipeline.retention.inputs import MediaInputs, media_inputs, media_policy
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 QUEUE_SCHEMA = pa.schema([

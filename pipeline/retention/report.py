@@ -6,11 +6,11 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..clock import Clock
-from ..policy.media import QueueEntry
-from ..settings import Settings
-from ..store import Store
-from .queue import refresh
+from pipeline.clock import Clock
+from pipeline.policy.media import QueueEntry
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.retention.queue import refresh
 
 GB = 1_000_000_000
 

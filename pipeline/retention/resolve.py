@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from ..errors import ConfigError
-from ..store import Store
+from pipeline.errors import ConfigError
+from pipeline.store import Store
 
 ASSIGNABLE = ("movie", "show", "episode")  # what the policy can judge: a show covers its episodes
 YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)\s*$")

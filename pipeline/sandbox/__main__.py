@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--info-file", type=Path, help="write URLs and credentials here as JSON once serving")
     args = parser.parse_args(argv)
 
-    from .seed import generate
-    from .tautulli import TautulliSandbox
+    from pipeline.sandbox.seed import generate
+    from pipeline.sandbox.tautulli import TautulliSandbox
 
     started = time.monotonic()
     world = generate(seed=args.seed, users=args.users, plays=args.plays, days=args.days, now=args.now)
@@ -36,15 +36,15 @@ def main(argv: list[str] | None = None) -> int:
             "plays": len(world.plays), "users": len(world.users), "now": world.now,
             "timezone": world.timezone, "generated_seconds": round(time.monotonic() - started, 2)}
     if not args.no_plex:
-        from .plex import PlexSandbox
-        from .plextv import PlexTvSandbox
+        from pipeline.sandbox.plex import PlexSandbox
+        from pipeline.sandbox.plextv import PlexTvSandbox
 
         plex = PlexSandbox(world).start()
         plextv = PlexTvSandbox(world, pms_url=plex.url).start()
         servers += [plex, plextv]
         info.update(plex_url=plex.url, plextv_url=plextv.url, plex_token=world.owner_token)
     if not args.no_arr:
-        from .arr import RadarrSandbox, SonarrSandbox
+        from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 
         sonarr, radarr = SonarrSandbox(world).start(), RadarrSandbox(world).start()
         servers += [sonarr, radarr]

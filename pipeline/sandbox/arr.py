@@ -16,9 +16,9 @@ import re
 import threading
 from typing import Any, Callable
 
-from .arr_seed import RadarrData, SonarrData, api_key, iso
-from .http import Request, Response, SandboxServer
-from .world import World
+from pipeline.sandbox.arr_seed import RadarrData, SonarrData, api_key, iso
+from pipeline.sandbox.http import Request, Response, SandboxServer
+from pipeline.sandbox.world import World
 
 JSON = "application/json; charset=utf-8"
 Route = tuple[str, "re.Pattern[str]", Callable[..., Response]]

@@ -16,7 +16,7 @@ import hashlib
 import re
 from datetime import datetime, timezone
 
-from .world import Item, World
+from pipeline.sandbox.world import Item, World
 
 SHOW_SKIP = (6, 5)      # (every, position) left out of Sonarr
 MOVIE_SKIP = (10, 9)    # left out of Radarr

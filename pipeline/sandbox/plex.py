@@ -10,10 +10,10 @@ from urllib.parse import unquote
 
 import numpy as np
 
-from . import plex_xml as px
-from .http import Request, Response, SandboxServer
-from .poster import poster
-from .world import Item, Section, World
+from pipeline.sandbox import plex_xml as px
+from pipeline.sandbox.http import Request, Response, SandboxServer
+from pipeline.sandbox.poster import poster
+from pipeline.sandbox.world import Item, Section, World
 
 SEARCH_TYPES = {1: "movie", 2: "show", 3: "season", 4: "episode", 8: "artist", 9: "album", 10: "track",
                 18: "collection"}

@@ -6,7 +6,7 @@ import re
 import uuid
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from .world import Item, Section, World
+from pipeline.sandbox.world import Item, Section, World
 
 XML = "application/xml; charset=utf-8"  # the charset spares requests a slow guess at the encoding
 LEAF_TYPES = {"movie", "episode", "track"}

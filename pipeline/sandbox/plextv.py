@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .http import Request, Response, SandboxServer
-from .plex_xml import XML, element, flag, render
-from .world import SandboxUser, World
+from pipeline.sandbox.http import Request, Response, SandboxServer
+from pipeline.sandbox.plex_xml import XML, element, flag, render
+from pipeline.sandbox.world import SandboxUser, World
 
 
 @dataclass

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .seed_plays import add_plays, generate_plays
-from .world import Item, SandboxUser, Section, World
+from pipeline.sandbox.seed_plays import add_plays, generate_plays
+from pipeline.sandbox.world import Item, SandboxUser, Section, World
 
 __all__ = ["DEFAULT_NOW", "IDLE_DAYS", "add_plays", "generate"]
 

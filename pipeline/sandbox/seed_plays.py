@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .world import PLATFORMS, PLAY_COLUMNS, Plays, World
+from pipeline.sandbox.world import PLATFORMS, PLAY_COLUMNS, Plays, World
 
 DAY = 86_400
 KINDS = ("movie", "episode", "track")
@@ -111,7 +111,7 @@ def add_plays(world: World, count: int, rng_seed: int = 2, advance: int = 0) -> 
 # -- pieces ----------------------------------------------------------------------------------------
 
 def _catalog(world: World, rng: np.random.Generator) -> dict[str, _Leaves]:
-    from .seed import credits_percent
+    from pipeline.sandbox.seed import credits_percent
 
     out = {}
     for kind in KINDS:

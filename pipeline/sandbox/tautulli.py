@@ -11,13 +11,13 @@ import threading
 import numpy as np
 import orjson
 
-from .http import Request, Response, SandboxServer
-from .tautulli_history import bool_true, history
-from .tautulli_index import PlayIndex, index_key
-from .tautulli_stats import home_stats
-from .tautulli_tables import (activity, libraries, libraries_table, library_names, recently_added, user_details,
+from pipeline.sandbox.http import Request, Response, SandboxServer
+from pipeline.sandbox.tautulli_history import bool_true, history
+from pipeline.sandbox.tautulli_index import PlayIndex, index_key
+from pipeline.sandbox.tautulli_stats import home_stats
+from pipeline.sandbox.tautulli_tables import (activity, libraries, libraries_table, library_names, recently_added, user_details,
                               users, users_table)
-from .world import Plays, World
+from pipeline.sandbox.world import Plays, World
 
 # Every command a real Tautulli 2.17 accepts; the error for an unknown one lists them all.
 COMMANDS = sorted("""

@@ -12,9 +12,9 @@ from itertools import zip_longest
 
 import numpy as np
 
-from .tautulli_index import (DECISIONS, DEFAULT_USER_THUMB, MEDIA_TYPES, PlayIndex, ip_address, machine_id, nocase,
+from pipeline.sandbox.tautulli_index import (DECISIONS, DEFAULT_USER_THUMB, MEDIA_TYPES, PlayIndex, ip_address, machine_id, nocase,
                              platform_rank, sql_number)
-from .world import PLATFORMS
+from pipeline.sandbox.world import PLATFORMS
 
 HISTORY_COLUMNS = ["date", "friendly_name", "ip_address", "platform", "product", "player", "full_title", "started",
                    "paused_counter", "stopped", "duration", "watched_status"]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .world import PLATFORMS, Item, World
+from pipeline.sandbox.world import PLATFORMS, Item, World
 
 MEDIA_TYPES = ("movie", "episode", "track")
 DECISIONS = ("direct play", "copy", "transcode")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tautulli_history import bool_true
-from .tautulli_index import DEFAULT_USER_THUMB, PlayIndex, sql_number
-from .world import PLATFORMS, World
+from pipeline.sandbox.tautulli_history import bool_true
+from pipeline.sandbox.tautulli_index import DEFAULT_USER_THUMB, PlayIndex, sql_number
+from pipeline.sandbox.world import PLATFORMS, World
 
 DEFAULT_CARDS = ["top_movies", "popular_movies", "top_tv", "popular_tv", "top_music", "popular_music",
                  "last_watched", "top_libraries", "top_users", "top_platforms", "most_concurrent"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tautulli_history import bool_true, datatable_params, like
-from .tautulli_index import DECISIONS, DEFAULT_USER_THUMB, PlayIndex, ip_address, machine_id, nocase, sql_number
-from .world import PLATFORMS, World
+from pipeline.sandbox.tautulli_history import bool_true, datatable_params, like
+from pipeline.sandbox.tautulli_index import DECISIONS, DEFAULT_USER_THUMB, PlayIndex, ip_address, machine_id, nocase, sql_number
+from pipeline.sandbox.world import PLATFORMS, World
 
 USERS_COLUMNS = ["user_thumb", "friendly_name", "username", "title", "email", "last_seen", "ip_address", "platform",
                  "player", "last_played", "plays", "duration"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import MarqueeError
+from pipeline.errors import MarqueeError
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from .message import OutgoingMessage
+    from pipeline.settings import Settings
+    from pipeline.send.message import OutgoingMessage
 
 # Attempt results
 SENT, FAILED, RETRY, UNKNOWN, FATAL = "sent", "failed", "retry", "unknown", "fatal"
@@ -53,17 +53,17 @@ class Backend(Protocol):
 def make_backend(name: str, settings: "Settings") -> Backend:
     """The backend named in settings.email.backend (or passed explicitly)."""
     if name == "ses":
-        from .ses import SesBackend
+        from pipeline.send.ses import SesBackend
 
         return SesBackend(settings)
     if name == "smtp":
-        from .smtp import SmtpBackend
+        from pipeline.send.smtp import SmtpBackend
 
         return SmtpBackend(settings)
     if name == "outbox":
-        from .outbox import OutboxBackend
+        from pipeline.send.outbox import OutboxBackend
 
         return OutboxBackend(settings.email.outbox_dir)
-    from ..errors import ConfigError
+    from pipeline.errors import ConfigError
 
     raise ConfigError(f"email.backend {name!r} is not one of ses, smtp, outbox")

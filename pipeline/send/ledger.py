@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from ..clock import Clock, SystemClock
+from pipeline.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from ..store import Store
-    from .message import OutgoingMessage
+    from pipeline.store import Store
+    from pipeline.send.message import OutgoingMessage
 
 PENDING, SENDING, SENT, FAILED, UNKNOWN, SUPPRESSED = "pending", "sending", "sent", "failed", "unknown", "suppressed"
 STATES = (PENDING, SENDING, SENT, FAILED, UNKNOWN, SUPPRESSED)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..clock import Clock, SystemClock
-from ..errors import ConfigError
-from .address import normalize
+from pipeline.clock import Clock, SystemClock
+from pipeline.errors import ConfigError
+from pipeline.send.address import normalize
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from pipeline.store import Store
 
 # Kinds an opt-out stops: the newsletter. Inactivity warnings and removal notices are about the reader's
 # access, so they still go (a removal must never happen without its warning); admin mail goes to the admin.

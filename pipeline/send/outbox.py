@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from .backend import FATAL, SENT, Attempt
+from pipeline.errors import ConfigError
+from pipeline.send.backend import FATAL, SENT, Attempt
 
 if TYPE_CHECKING:
-    from .message import OutgoingMessage
+    from pipeline.send.message import OutgoingMessage
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .address import normalize, split_named
-from .message import Recipient
-from .optout import opted_out
+from pipeline.send.address import normalize, split_named
+from pipeline.send.message import Recipient
+from pipeline.send.optout import opted_out
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..store import Store
+    from pipeline.settings import Settings
+    from pipeline.store import Store
 
 
 def digest_recipients(store: "Store", settings: "Settings") -> tuple[list[Recipient], list[str]]:

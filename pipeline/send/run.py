@@ -18,19 +18,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..clock import Clock
-from ..errors import MarqueeError
-from ..logs import Progress
-from .backend import FAILED, FATAL, SENT, UNKNOWN, Attempt, Backend, make_backend
-from .ledger import PENDING, SENDING, SUPPRESSED, Ledger, Outcome
-from .optout import OPTOUT_KINDS, opted_out
-from .outbox import eml_path, write_eml
-from .pacing import RetryPolicy, TokenBucket
+from pipeline.clock import Clock
+from pipeline.errors import MarqueeError
+from pipeline.logs import Progress
+from pipeline.send.backend import FAILED, FATAL, SENT, UNKNOWN, Attempt, Backend, make_backend
+from pipeline.send.ledger import PENDING, SENDING, SUPPRESSED, Ledger, Outcome
+from pipeline.send.optout import OPTOUT_KINDS, opted_out
+from pipeline.send.outbox import eml_path, write_eml
+from pipeline.send.pacing import RetryPolicy, TokenBucket
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..store import Store
-    from .message import OutgoingMessage
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.send.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 Event = Callable[[str, int], None]  # ("claimed" | "called" | "recorded", running count)

@@ -10,12 +10,12 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadResponse, ConfigError, Unreachable
-from .backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
+from pipeline.errors import BadResponse, ConfigError, Unreachable
+from pipeline.send.backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from .message import OutgoingMessage
+    from pipeline.settings import Settings
+    from pipeline.send.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import smtplib
 import ssl
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, Unreachable
-from .backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
+from pipeline.errors import ConfigError, Unreachable
+from pipeline.send.backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from .message import OutgoingMessage
+    from pipeline.settings import Settings
+    from pipeline.send.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..settings import Settings
-from ..store import Store
-from .periods import Period
-from .queries import run
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.stats.periods import Period
+from pipeline.stats.queries import run
 
 SCHEMA_VERSION = 1  # bump when the snapshot's shape changes; renderers check it
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

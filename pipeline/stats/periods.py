@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigError
+from pipeline.errors import ConfigError
 
 Kind = Literal["weekly", "monthly", "yearly"]
 KINDS: tuple[str, ...] = ("weekly", "monthly", "yearly")

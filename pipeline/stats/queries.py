@@ -7,8 +7,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Mapping
 
-from ..store import Store
-from ..store.db import sql
+from pipeline.store import Store
+from pipeline.store.db import sql
 
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")

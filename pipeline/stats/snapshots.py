@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..errors import RefusedToAct
-from ..store import Store
-from .issue import SCHEMA_VERSION
-from .periods import Period
+from pipeline.errors import RefusedToAct
+from pipeline.store import Store
+from pipeline.stats.issue import SCHEMA_VERSION
+from pipeline.stats.periods import Period
 
 
 def _dump(snapshot: dict) -> str:

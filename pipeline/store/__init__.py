@@ -1,5 +1,5 @@
 """The DuckDB store: the single source every later stage reads."""
 
-from .db import Store, open_store
+from pipeline.store.db import Store, open_store
 
 __all__ = ["Store", "open_store"]

@@ -10,10 +10,10 @@ from typing import Any, Iterator, Sequence
 
 import duckdb
 
-from ..errors import StoreError
-from ..settings import Settings
-from .lock import WriterLock
-from .migrate import migrate
+from pipeline.errors import StoreError
+from pipeline.settings import Settings
+from pipeline.store.lock import WriterLock
+from pipeline.store.migrate import migrate
 
 log = logging.getLogger(__name__)
 

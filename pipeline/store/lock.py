@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import LockBusy
+from pipeline.errors import LockBusy
 
 
 class WriterLock:

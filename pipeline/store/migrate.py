@@ -8,7 +8,7 @@ from importlib import resources
 
 import duckdb
 
-from ..errors import StoreError
+from pipeline.errors import StoreError
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
