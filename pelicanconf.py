@@ -1,4 +1,4 @@
-"""Pelican settings for the newsletter archive. Declarative only: pipeline/render/site.py overrides
+"""Pelican settings for the newsletter archive. Declarative only: pipeline/render/site/generate.py overrides
 PATH, OUTPUT_PATH, THEME, CACHE_PATH, SITENAME, SITEURL and TIMEZONE for each build."""
 
 SITENAME = "Plex newsletter"
@@ -21,7 +21,7 @@ DELETE_OUTPUT_DIRECTORY = False
 
 # The issue reader: each issues/<slug>.issue file carries one issue's public data.
 PLUGIN_PATHS = ["."]
-PLUGINS = ["pipeline.render.pelican_issues"]
+PLUGINS = ["pipeline.render.site.pelican_issues"]
 
 ARTICLE_URL = "issues/{slug}/"
 ARTICLE_SAVE_AS = "issues/{slug}/index.html"

@@ -1,4 +1,4 @@
-"""Marquee's admin tasks. Thin: each parses its flags and calls a plain function in pipeline.commands."""
+"""Marquee's admin tasks. Thin: each parses its flags and calls a plain function in pipeline.run.commands."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ VERBOSE_HELP = "debug logging"
 
 
 def _run(fn, *args, **kwargs):
-    from pipeline.commands import guarded
+    from pipeline.run.commands import guarded
 
     code = guarded(fn, *args, **kwargs)
     if code:
@@ -19,15 +19,15 @@ def _run(fn, *args, **kwargs):
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
 def ingest(c, config=None, verbose=False):
     """Copy Tautulli history and the Plex inventory into data/marquee.duckdb (incremental)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.ingest(commands.settings_for(config, verbose)))
 
 
 @task(help={"verbose": VERBOSE_HELP})
 def demo(c, verbose=False):
     """Run the whole pipeline on the bundled sandbox servers; no Plex or Tautulli of your own needed."""
-    from pipeline import commands, logs
+    from pipeline import logs
+    from pipeline.run import commands
 
     logs.setup(verbose=verbose)
     _run(commands.demo, Path("."))
@@ -39,8 +39,7 @@ def demo(c, verbose=False):
             "no-ingest": "build from the data already in the store"})
 def build(c, config=None, verbose=False, period=None, rebuild=False, no_ingest=False):
     """Ingest, freeze the newsletter issues that are due, and build the archive site in output/."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.build(commands.settings_for(config, verbose), period=period, rebuild=rebuild,
                                 ingest_first=not no_ingest))
 
@@ -48,8 +47,7 @@ def build(c, config=None, verbose=False, period=None, rebuild=False, no_ingest=F
 @task(help={"config": CONFIG_HELP, "port": "port on 127.0.0.1 (default 8000)"})
 def serve(c, config=None, port=8000):
     """Preview the built site on http://127.0.0.1:8000/."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.serve(commands.settings_for(config), port=int(port)))
 
 
@@ -58,8 +56,7 @@ def serve(c, config=None, port=8000):
             "delete": "also delete files in the bucket that the site no longer has"})
 def publish(c, config=None, verbose=False, apply=False, delete=False):
     """Build the site with its public URL and upload what changed to S3 (a dry-run listing first)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.publish(commands.settings_for(config, verbose), apply=apply, delete=delete))
 
 
@@ -79,8 +76,7 @@ def update_golden(c):
             "resend-unknown": "also resend messages an interrupted run may or may not have delivered"})
 def send(c, config=None, verbose=False, issue=None, apply=False, to=None, resend_unknown=False):
     """E-mail an issue's personal digest to every reader, exactly once each (a dry run without --apply)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.send(commands.settings_for(config, verbose), issue=issue, apply=apply, to=to,
                                resend_unknown=resend_unknown))
 
@@ -88,16 +84,14 @@ def send(c, config=None, verbose=False, issue=None, apply=False, to=None, resend
 @task(help={"config": CONFIG_HELP, "email": "the address that asked to stop getting the newsletter"})
 def unsubscribe(c, email, config=None):
     """Stop sending the newsletter to an address (account notices still go)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.unsubscribe(commands.settings_for(config), email))
 
 
 @task(help={"config": CONFIG_HELP, "email": "the address to send the newsletter to again"})
 def resubscribe(c, email, config=None):
     """Undo `invoke unsubscribe` for an address."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.unsubscribe(commands.settings_for(config), email, subscribe=True))
 
 
@@ -107,8 +101,7 @@ def resubscribe(c, email, config=None):
             "scope": "all (default) | users | new_users (welcomes only) | media"})
 def enforce(c, config=None, verbose=False, apply=False, force=False, scope="all"):
     """Show the user lifecycle plan (welcome, warn, remove) with reasons; --apply carries it out."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.enforce(commands.settings_for(config, verbose), apply=apply, force=force, scope=scope))
 
 
@@ -123,40 +116,35 @@ def _names(users):
 @task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP})
 def assign(c, item, users, config=None):
     """Assign users to a movie or show: once every one of them has watched an item, it is queued for deletion."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.retention(commands.settings_for(config), "assign", item, _names(users)))
 
 
 @task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP + "; empty: every `invoke assign` user"})
 def unassign(c, item, users="", config=None):
     """Undo `invoke assign` for these users (says where retention.toml or label assignments live)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.retention(commands.settings_for(config), "unassign", item, _names(users)))
 
 
 @task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "note": "why, for the audit trail"})
 def keep(c, item, note="", config=None):
     """Never delete this movie, show or episode (cancels a queued deletion for good)."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.retention(commands.settings_for(config), "keep", item, note=note))
 
 
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
 def queue(c, config=None, verbose=False):
     """Recompute and list the deletion queue: dates, sizes, who each item is for and why."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.retention(commands.settings_for(config, verbose), "queue_lines"))
 
 
 @task(help={"config": CONFIG_HELP})
 def status(c, config=None):
     """Space freed per month, the queue's totals, unfinished and relisted deletions."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.retention(commands.settings_for(config), "status_lines"))
 
 
@@ -165,6 +153,5 @@ def status(c, config=None):
             "once": "run one full tick and exit (for testing a setup)"})
 def daemon(c, config=None, verbose=False, apply=False, once=False):
     """Run enforce on a timer (new users every 5 min, everything every 30) with GET /health on 127.0.0.1:8787."""
-    from pipeline import commands
-
+    from pipeline.run import commands
     _run(lambda: commands.daemon(commands.settings_for(config, verbose), apply=apply, once=once))

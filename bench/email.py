@@ -37,15 +37,15 @@ from email.parser import BytesParser  # noqa: E402
 
 from pipeline.clock import FixedClock  # noqa: E402
 from pipeline.ingest.run import run_ingest  # noqa: E402
-from pipeline.render.assets import issue_charts  # noqa: E402
-from pipeline.render.email import DigestRenderer, EmailImages  # noqa: E402
-from pipeline.render.images import cache_dir_for, fetch_posters  # noqa: E402
-from pipeline.render.site import poster_items  # noqa: E402
+from pipeline.render.site.assets import issue_charts  # noqa: E402
+from pipeline.render.email.notice import DigestRenderer, EmailImages  # noqa: E402
+from pipeline.ingest.posters import cache_dir_for, fetch_posters  # noqa: E402
+from pipeline.render.site.generate import poster_items  # noqa: E402
 from pipeline.sandbox.plex import PlexSandbox  # noqa: E402
 from pipeline.sandbox.plextv import PlexTvSandbox  # noqa: E402
 from pipeline.sandbox.seed import DEFAULT_NOW, generate  # noqa: E402
 from pipeline.sandbox.tautulli import TautulliSandbox  # noqa: E402
-from pipeline.send.message import Recipient  # noqa: E402
+from pipeline.render.email.message import Recipient  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.stats.issue import compute_issue  # noqa: E402
 from pipeline.stats.periods import latest_complete  # noqa: E402

@@ -157,16 +157,16 @@ class Timers:
         setattr(owner, name, timed)
 
     def install(self) -> None:
-        import pipeline.act.audit as audit
+        import pipeline.store.audit as audit
         import pipeline.act.media as media
-        import pipeline.act.notify as notify
+        import pipeline.notices.admin as notify
         import pipeline.act.plex_users as plex_users
         import pipeline.act.users as users
-        import pipeline.enforce as enforce
-        import pipeline.retention as retention
-        import pipeline.retention.assignments as assignments
-        import pipeline.retention.queue as queue
-        import pipeline.retention.report as report
+        import pipeline.run.enforce as enforce
+        import pipeline.media as retention
+        import pipeline.media.assignments as assignments
+        import pipeline.media.queue as queue
+        import pipeline.media.report as report
         from pipeline.store.db import Store
 
         for method in ("execute", "records", "df"):
@@ -211,8 +211,8 @@ def child(spec: dict) -> None:
     timers = Timers()
     timers.install()
     from pipeline.clock import FixedClock
-    from pipeline.enforce import run_enforce
-    from pipeline.retention.commands import queue_lines
+    from pipeline.run.enforce import run_enforce
+    from pipeline.media.commands import queue_lines
     from pipeline.settings import load_settings
     from pipeline.store import open_store
 
@@ -290,7 +290,7 @@ def setup(info: dict, work: Path, data: Path) -> dict:
     """Ingest over HTTP, add the `invoke assign` rows, write retention.toml; what the store then holds."""
     from pipeline.clock import FixedClock
     from pipeline.ingest.run import run_ingest
-    from pipeline.retention.assignments import write_pairs
+    from pipeline.media.assignments import write_pairs
     from pipeline.settings import load_settings
     from pipeline.store import open_store
 
@@ -317,7 +317,7 @@ def setup(info: dict, work: Path, data: Path) -> dict:
 
 def removal_groups(info: dict, work: Path, data: Path, groups: int) -> tuple[list[list[int]], list[int]]:
     """Groups of five users the policy warns today (with an e-mail, longest idle first), and every member."""
-    from pipeline.enforce import decide
+    from pipeline.run.enforce import decide
     from pipeline.settings import load_settings
     from pipeline.store import open_store
 

@@ -33,7 +33,7 @@ from email.message import EmailMessage  # noqa: E402
 
 import requests  # noqa: E402
 
-from pipeline.send.message import OutgoingMessage, Recipient  # noqa: E402
+from pipeline.render.email.message import OutgoingMessage, Recipient  # noqa: E402
 from pipeline.send.run import send_messages  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.store import open_store  # noqa: E402

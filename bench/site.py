@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import start_sandbox  # noqa: E402
-from pipeline import charts  # noqa: E402
+import pipeline.render.charts as charts  # noqa: E402
 from pipeline.clock import FixedClock  # noqa: E402
 from pipeline.ingest.run import run_ingest  # noqa: E402
-from pipeline.render.site import render_site  # noqa: E402
+from pipeline.render.site.generate import render_site  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.stats.issue import compute_issue  # noqa: E402
 from pipeline.stats.periods import latest_complete  # noqa: E402

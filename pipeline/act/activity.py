@@ -23,7 +23,7 @@ class Activity:
 
 def now_playing(settings: "Settings") -> Activity:
     """Read Tautulli's current sessions once; raises MarqueeError (one line) when they cannot be read."""
-    from pipeline.ingest.tautulli import TautulliClient
+    from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise MarqueeError("Tautulli is not configured (set TAUTULLI_URL and TAUTULLI_API_KEY), so what is "

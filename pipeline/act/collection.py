@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 from pipeline.errors import MarqueeError
-from pipeline.ingest.plex_session import plex_errors
+from pipeline.clients.plex import plex_errors
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -26,7 +26,7 @@ MEMBER_TYPES = ("movie", "show")  # section types whose collections hold items o
 def sync_leaving_collection(server: Any, store: "Store", settings: "Settings", *, apply: bool) -> list[str]:
     """Add queued movies and shows of queued episodes to the collection, remove the rest; lines to print.
 
-    server: a connected plexapi PlexServer (pipeline.ingest.plex_session.connect_server).
+    server: a connected plexapi PlexServer (pipeline.clients.plex.connect_server).
     apply=False: read Plex and say what would change; no PUT is sent.
     """
     name = settings.retention.leaving_soon_collection

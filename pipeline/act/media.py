@@ -1,6 +1,6 @@
 """Carry out the retention queue: re-check, cascade to Sonarr/Radarr, delete in Plex, audit, tell the admin.
 
-Deciding is pipeline.policy.media (queue, due); the store's side of the queue is pipeline.retention.
+Deciding is pipeline.policy.media (queue, due); the store's side of the queue is pipeline.media.
 Dry runs read only the store; an applied run checks Tautulli activity and Plex live just before acting.
 """
 
@@ -16,7 +16,7 @@ from pipeline.logs import Progress
 from pipeline.policy.guards import data_refusals
 from pipeline.policy.media import Due, Playing, QueueEntry, due
 from pipeline.act.activity import now_playing
-from pipeline.act.audit import Audit, AuditRow
+from pipeline.store.audit import Audit, AuditRow
 from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
 from pipeline.act.media_remote import Remote, connect_remote
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pipeline.clock import Clock
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.act.notify import Notifier
+    from pipeline.notices.admin import Notifier
 
 log = logging.getLogger(__name__)
 Event = Callable[[str, int], None]
@@ -45,8 +45,8 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
     on_event(name, rating_key) is called after "cascaded" (Sonarr/Radarr done) and "deleted" (Plex done): a test hook.
     """
-    from pipeline.retention import media_policy, refresh_queue
-    from pipeline.retention.queue import refresh
+    from pipeline.media import media_policy, refresh_queue
+    from pipeline.media.queue import refresh
 
     now = clock.now()
     result = MediaResult()
@@ -120,7 +120,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
 def _sync_collection(store, settings, server, notifier, result: MediaResult) -> None:
     """Keep the optional "Leaving soon" collection equal to the queue; a problem there never fails the run."""
-    from pipeline.ingest.plex_session import connect_server
+    from pipeline.clients.plex import connect_server
     from pipeline.act.collection import sync_leaving_collection
 
     from pipeline.act.same_server import ensure_same_server, live_identity

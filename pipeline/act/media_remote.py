@@ -6,12 +6,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import MarqueeError
-from pipeline.ingest.plex_session import connect_server, plex_errors
+from pipeline.clients.plex import connect_server, plex_errors
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.act.arr import ArrTarget
+    from pipeline.clients.arr import ArrTarget
     from pipeline.act.deletion import Deletion
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Remote:
 
     def agent_ids(self, item: Any) -> dict:
         """What Sonarr/Radarr know the item by, read before deleting so a later retry still can find it."""
-        from pipeline.act.arr import agent_ids
+        from pipeline.clients.arr import agent_ids
 
         ids = dict(agent_ids(item))
         if item.type == "episode":
@@ -73,7 +73,7 @@ class Remote:
 def connect_remote(settings: "Settings", store: "Store") -> Remote:
     """Connect to Plex (required, and the server the store describes) and health-check Sonarr/Radarr
     (a failed check skips that app's part)."""
-    from pipeline.act.arr import RadarrClient, SonarrClient
+    from pipeline.clients.arr import RadarrClient, SonarrClient
     from pipeline.act.same_server import ensure_same_server, live_identity
 
     if not settings.plex.configured:

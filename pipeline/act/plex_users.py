@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import requests
 
 from pipeline.errors import BadResponse, MarqueeError
-from pipeline.ingest.plex_session import connect, make_session, plex_errors
+from pipeline.clients.plex import connect, make_session, plex_errors
 from pipeline.logs import RedactingFilter
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class PlexAccess:
         """plex.tv user ids holding a share of our server (GET /api/servers/{mid}/shared_servers)."""
         from plexapi.myplex import MyPlexAccount
 
-        from pipeline.ingest.plex_rows import share_rows
+        from pipeline.clients.plex_rows import share_rows
 
         container = self._account.query(MyPlexAccount.FRIENDINVITE.format(machineId=mid))
         if container is None or container.tag != "MediaContainer":
@@ -114,7 +114,7 @@ def _plexapi_errors(what: str, token: str) -> Iterator[None]:
 
 def delete_tautulli_history(settings: "Settings", user_id: int) -> None:
     """Delete the user's history in Tautulli (Marquee's own store keeps it); raises with one line."""
-    from pipeline.ingest.tautulli import TautulliClient
+    from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise MarqueeError("users.delete_tautulli_history is on but Tautulli is not configured")

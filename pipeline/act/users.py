@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from pipeline.errors import MarqueeError
 from pipeline.policy.plan import Action, Plan
 from pipeline.policy.users import NEW, Member, MemberState, UserPolicy, current_state, next_state
-from pipeline.render.email import render_notice
-from pipeline.render.email_notices import read_house_rules
+from pipeline.render.email.notice import render_notice
+from pipeline.render.email.notices import read_house_rules
 from pipeline.send.address import normalize
 from pipeline.send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
-from pipeline.send.message import OutgoingMessage, Recipient
+from pipeline.render.email.message import OutgoingMessage, Recipient
 from pipeline.send.optout import opted_out
 from pipeline.send.run import send_messages
 from pipeline.act.activity import Activity, now_playing
-from pipeline.act.audit import AuditRow
+from pipeline.store.audit import AuditRow
 from pipeline.act.plex_users import ALREADY, PlexAccess, delete_tautulli_history
 from pipeline.act.same_server import ensure_same_server
 from pipeline.act.states import gone_elsewhere, save_removed, save_states
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from pipeline.clock import Clock
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.act.audit import Audit
-    from pipeline.act.notify import Notifier
+    from pipeline.store.audit import Audit
+    from pipeline.notices.admin import Notifier
 
 log = logging.getLogger(__name__)
 STATS_DAYS = 90  # the warning shows the reader's plays and hours over this many days

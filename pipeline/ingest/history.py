@@ -18,7 +18,7 @@ from pipeline.logs import Progress
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.db import sql
-from pipeline.ingest.tautulli import TautulliClient, history_table
+from pipeline.clients.tautulli import TautulliClient, history_table
 
 log = logging.getLogger(__name__)
 

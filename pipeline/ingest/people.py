@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from pipeline.errors import BadResponse
 from pipeline.store import Store
-from pipeline.ingest.tautulli import TautulliClient
+from pipeline.clients.tautulli import TautulliClient
 
 log = logging.getLogger(__name__)
 

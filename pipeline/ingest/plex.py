@@ -19,8 +19,8 @@ from plexapi.utils import searchType
 from pipeline.errors import BadResponse, ConfigError
 from pipeline.settings import PlexSettings, Settings
 from pipeline.store import Store
-from pipeline.ingest import plex_rows as rows
-from pipeline.ingest.plex_session import connect, plex_errors
+import pipeline.clients.plex_rows as rows
+from pipeline.clients.plex import connect, plex_errors
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.people import ingest_libraries, ingest_users
-    from pipeline.ingest.tautulli import TautulliClient
+    from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")

@@ -210,7 +210,7 @@ def _watchlist(rows: list[Mapping[str, Any]], namer: Namer, posters: Mapping[str
 
 
 def heatmap_cells(heatmap: Mapping[str, Any]) -> list[dict]:
-    """The snapshot's 7×24 grids as the cells pipeline.charts wants (dow 0 = Monday)."""
+    """The snapshot's 7×24 grids as the cells pipeline.render.charts wants (dow 0 = Monday)."""
     plays, seconds = heatmap.get("plays") or [], heatmap.get("seconds") or []
     cells = []
     for d, row in enumerate(plays):

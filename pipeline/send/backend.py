@@ -9,7 +9,7 @@ from pipeline.errors import MarqueeError
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
-    from pipeline.send.message import OutgoingMessage
+    from pipeline.render.email.message import OutgoingMessage
 
 # Attempt results
 SENT, FAILED, RETRY, UNKNOWN, FATAL = "sent", "failed", "retry", "unknown", "fatal"

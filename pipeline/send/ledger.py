@@ -16,7 +16,7 @@ from pipeline.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from pipeline.store import Store
-    from pipeline.send.message import OutgoingMessage
+    from pipeline.render.email.message import OutgoingMessage
 
 PENDING, SENDING, SENT, FAILED, UNKNOWN, SUPPRESSED = "pending", "sending", "sent", "failed", "unknown", "suppressed"
 STATES = (PENDING, SENDING, SENT, FAILED, UNKNOWN, SUPPRESSED)

@@ -11,7 +11,7 @@ from pipeline.errors import ConfigError
 from pipeline.send.backend import FATAL, SENT, Attempt
 
 if TYPE_CHECKING:
-    from pipeline.send.message import OutgoingMessage
+    from pipeline.render.email.message import OutgoingMessage
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 

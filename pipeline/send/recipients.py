@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipeline.send.address import normalize, split_named
-from pipeline.send.message import Recipient
+from pipeline.render.email.message import Recipient
 from pipeline.send.optout import opted_out
 
 if TYPE_CHECKING:

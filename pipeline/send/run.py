@@ -30,7 +30,7 @@ from pipeline.send.pacing import RetryPolicy, TokenBucket
 if TYPE_CHECKING:
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.send.message import OutgoingMessage
+    from pipeline.render.email.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 Event = Callable[[str, int], None]  # ("claimed" | "called" | "recorded", running count)

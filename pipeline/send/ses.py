@@ -15,7 +15,7 @@ from pipeline.send.backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
-    from pipeline.send.message import OutgoingMessage
+    from pipeline.render.email.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.render.site import render_site
+from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 from tests.fixtures.site_issues import SCRIPT_TITLE, TZ, draw_posters, fixture_snapshots

@@ -34,7 +34,7 @@ def normalise(text: str) -> str:
 def build_golden(workdir: Path) -> dict[str, bytes]:
     """Render the fixture digest for Alice; return {golden file name: bytes}."""
     from pipeline.clock import FixedClock
-    from pipeline.render.email import DigestRenderer, EmailImages
+    from pipeline.render.email.notice import DigestRenderer, EmailImages
     from tests.fixtures import email_issue as fx
 
     workdir = Path(workdir)

@@ -26,7 +26,7 @@ def normalise_html(text: str) -> str:
 
 def build_golden(workdir: Path) -> dict[str, bytes]:
     """Build the fixture site in `workdir`; return {golden file name: bytes} to compare or write."""
-    from pipeline.render.site import render_site
+    from pipeline.render.site.generate import render_site
     from pipeline.settings import load_settings
     from tests.fixtures.site_issues import TZ, draw_posters, fixture_snapshots
 

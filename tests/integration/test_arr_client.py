@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from pipeline.act.arr import ArrBadResponse, ArrError, ArrTarget, ArrUnreachable, RadarrClient, SonarrClient
+from pipeline.clients.arr import ArrBadResponse, ArrError, ArrTarget, ArrUnreachable, RadarrClient, SonarrClient
 from pipeline.errors import BadResponse, ConfigError, Unreachable
 from pipeline.sandbox.seed import generate
 from pipeline.settings import ArrSettings

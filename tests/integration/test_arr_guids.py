@@ -8,8 +8,8 @@ import pytest
 import requests
 from plexapi.video import Episode, Movie, Show
 
-from pipeline.act.arr import RadarrClient, SonarrClient, agent_ids
-from pipeline.ingest.plex_session import connect_server
+from pipeline.clients.arr import RadarrClient, SonarrClient, agent_ids
+from pipeline.clients.plex import connect_server
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
 from tests.fixtures.arr_sandbox import arr_settings, radarr, sonarr  # noqa: F401  (fixtures)

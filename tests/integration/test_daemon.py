@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from pipeline.clock import FixedClock
-from pipeline.daemon_health import Health, HealthServer
+from pipeline.run.health import Health, HealthServer
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -87,7 +87,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     from pipeline import logs
     from pipeline.clock import SystemClock
-    from pipeline.daemon import run_daemon
+    from pipeline.run.daemon import run_daemon
     from pipeline.settings import load_settings
 
     work = Path(sys.argv[1])

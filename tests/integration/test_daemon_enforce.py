@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from pipeline.clock import FixedClock
-from pipeline.daemon import ALL, NEW_USERS, Daemon, run_daemon
+from pipeline.run.daemon import ALL, NEW_USERS, Daemon, run_daemon
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import generate

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.act.audit import trail
-from pipeline.enforce import run_enforce
+from pipeline.store.audit import trail
+from pipeline.run.enforce import run_enforce
 from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 from tests.fixtures.enforce_sandbox import EnforceSandbox
 
@@ -244,7 +244,7 @@ def test_stale_data_refuses_and_nothing_is_deleted(sb):
     assert result.refusals and "ingest" in result.refusals[0]
     assert sb.plex_deletes() == [] and sb.writes(sb.sonarr) == [] and sb.writes(sb.radarr) == []
     with pytest.raises(Exception) as exc:
-        from pipeline import commands
+        import pipeline.run.commands as commands
         commands.enforce(sb.settings(), sb.clock, apply=True, scope="media")
     assert getattr(exc.value, "exit_code", None) == 3
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from pipeline.clock import FixedClock
-from pipeline.enforce import plan_lines, plan_users
+from pipeline.run.enforce import plan_lines, plan_users
 from pipeline.errors import MarqueeError
 from pipeline.ingest.run import run_ingest
 from pipeline.sandbox.plex import PlexSandbox

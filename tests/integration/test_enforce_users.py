@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.act.audit import trail
-from pipeline.commands import enforce, guarded
-from pipeline.enforce import run_enforce
+from pipeline.store.audit import trail
+from pipeline.run.commands import enforce, guarded
+from pipeline.run.enforce import run_enforce
 from pipeline.store.db import sql
 from tests.fixtures.discord import discord  # noqa: F401  (fixture)
 from tests.fixtures.enforce_sandbox import ADMIN, EnforceSandbox

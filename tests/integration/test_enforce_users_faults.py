@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from pipeline.act.audit import trail
-from pipeline.commands import enforce, guarded
-from pipeline.enforce import run_enforce
+from pipeline.store.audit import trail
+from pipeline.run.commands import enforce, guarded
+from pipeline.run.enforce import run_enforce
 from tests.fixtures.enforce_sandbox import EnforceSandbox
 
 DUE = ("idle 27d", "idle 29d", "idle 30d", "idle 45d", "never watched")
@@ -190,7 +190,7 @@ def test_stale_data_holds_warnings_back_but_welcomes_still_go(sb):
 
 def test_force_acts_on_stale_data_and_is_logged(sb, caplog):
     warned_then_due(sb, ingest=False)
-    with caplog.at_level(logging.WARNING, logger="pipeline.enforce"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.run.enforce"):
         result = apply(sb, force=True)
     assert result.refusals == [] and result.failures == 0
     assert sorted(m.user_id for m in sb.tv.mutations) == sorted(sb.user(n).user_id for n in DUE)

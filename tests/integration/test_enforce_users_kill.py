@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.enforce import run_enforce
+from pipeline.run.enforce import run_enforce
 from tests.fixtures.enforce_sandbox import EnforceSandbox
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from pipeline.act.activity import Activity, now_playing
-from pipeline.enforce import decide, run_enforce
+from pipeline.run.enforce import decide, run_enforce
 from pipeline.errors import MarqueeError
 from pipeline.sandbox.http import Request, Response, SandboxServer
 from pipeline.sandbox.plextv import PlexTvSandbox
@@ -270,7 +270,7 @@ def test_a_plexapi_key_error_is_a_recorded_counted_failure_not_a_traceback(tmp_p
 
 
 def test_a_plex_url_reaching_another_server_unshares_nobody(tmp_path):
-    from pipeline.enforce import run_enforce
+    from pipeline.run.enforce import run_enforce
     from tests.fixtures.enforce_sandbox import EnforceSandbox
 
     with EnforceSandbox(tmp_path) as sb:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 import requests
 
-from pipeline.enforce import run_enforce
+from pipeline.run.enforce import run_enforce
 from tests.fixtures.enforce_sandbox import ADMIN, SENDER, EnforceSandbox
 from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.act.collection import sync_leaving_collection
 from pipeline.errors import MarqueeError
-from pipeline.ingest.plex_session import connect_server
+from pipeline.clients.plex import connect_server
 from pipeline.sandbox.plex import PlexSandbox, TagEdit
 from pipeline.sandbox.seed import generate
 from pipeline.settings import load_settings

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from pipeline.ingest.plex_session import connect_server
+from pipeline.clients.plex import connect_server
 from pipeline.sandbox.plex import PlexSandbox, TagEdit
 from pipeline.sandbox.seed import generate
 from pipeline.settings import load_settings

@@ -8,8 +8,8 @@ from email.parser import BytesParser
 import pytest
 
 from pipeline.clock import FixedClock
-from pipeline.issues import freeze_issues
-from pipeline.mailing import send_issue
+from pipeline.stats.freeze import freeze_issues
+from pipeline.run.send_issue import send_issue
 from tests.fixtures import email_issue as fx
 from tests.fixtures.leaving_queue import NOW, SCRIPT, fill
 from tests.fixtures.stats_world import build

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.render.leaving_soon import PUBLIC_ROWS, leaving_public
-from pipeline.render.site import render_site
+from pipeline.media.leaving import PUBLIC_ROWS, leaving_public
+from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures.leaks import leak_scan
 from tests.fixtures.leaving_queue import NEVER_LISTED, NOW, REASON, SCRIPT, USERS, queue_store

@@ -10,8 +10,8 @@ import requests
 
 from pipeline.clock import FixedClock
 from pipeline.ingest.run import run_ingest
-from pipeline.issues import freeze_issues
-from pipeline.mailing import send_issue
+from pipeline.stats.freeze import freeze_issues
+from pipeline.run.send_issue import send_issue
 from pipeline.sandbox.seed import generate
 from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.send.optout import optout

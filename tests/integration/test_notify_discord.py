@@ -8,7 +8,7 @@ from email.policy import default
 import pytest
 
 from pipeline import logs
-from pipeline.act.notify import DISCORD_LIMIT, MAX_RETRY_AFTER, Notifier
+from pipeline.notices.admin import DISCORD_LIMIT, MAX_RETRY_AFTER, Notifier
 from pipeline.clock import FixedClock
 from pipeline.send.ledger import counts
 from pipeline.settings import load_settings

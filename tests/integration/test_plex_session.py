@@ -9,7 +9,7 @@ from plexapi.myplex import MyPlexAccount
 from plexapi.server import PlexServer
 
 from pipeline.errors import BadResponse, ConfigError, Unreachable
-from pipeline.ingest.plex_session import connect, connect_account, disable_autoreload, make_session, plex_errors
+from pipeline.clients.plex import connect, connect_account, disable_autoreload, make_session, plex_errors
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
 from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)

@@ -8,7 +8,7 @@ import pytest
 import requests
 from PIL import Image
 
-from pipeline.render import images
+import pipeline.ingest.posters as images
 from pipeline.sandbox.http import Response, SandboxServer
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.seed import generate

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from pipeline.errors import ConfigError, RefusedToAct, Unreachable
-from pipeline.publish import YEAR, publish
+from pipeline.run.publish import YEAR, publish
 from pipeline.settings import PublishSettings
 from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 

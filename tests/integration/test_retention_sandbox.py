@@ -7,8 +7,8 @@ import pytest
 
 from pipeline.clock import FixedClock
 from pipeline.ingest.run import run_ingest
-from pipeline.retention import media_inputs, refresh_queue
-from pipeline.retention.commands import queue_lines
+from pipeline.media import media_inputs, refresh_queue
+from pipeline.media.commands import queue_lines
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import RETENTION_PREFIX, generate

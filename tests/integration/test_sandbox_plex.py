@@ -9,7 +9,7 @@ import requests
 from plexapi.exceptions import BadRequest, NotFound
 from PIL import Image
 
-from pipeline.ingest.plex_session import connect
+from pipeline.clients.plex import connect
 from pipeline.sandbox.seed import SPECIAL_ARTISTS, SPECIAL_MOVIES, SPECIAL_SHOWS, generate
 from pipeline.settings import PlexSettings
 from pipeline.sandbox.plex import PlexSandbox

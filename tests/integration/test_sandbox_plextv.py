@@ -6,7 +6,7 @@ import pytest
 import requests
 from plexapi.exceptions import NotFound
 
-from pipeline.ingest.plex_session import connect
+from pipeline.clients.plex import connect
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
 from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)

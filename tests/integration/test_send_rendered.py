@@ -1,4 +1,4 @@
-"""Real rendered digests (pipeline.render.email) through moto's SES and an aiosmtpd relay, byte for byte."""
+"""Real rendered digests (pipeline.render.email.notice) through moto's SES and an aiosmtpd relay, byte for byte."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import boto3
 import pytest
 import requests
 
-from pipeline.render.email import render_digest
+from pipeline.render.email.notice import render_digest
 from pipeline.send.run import send_messages
 from pipeline.store.db import memory_store
 from tests.fixtures.email_issue import EMAILS, recipient, settings, snapshot

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError, MarqueeError
-from pipeline.render.site import poster_items, render_site
+from pipeline.render.site.generate import poster_items, render_site
 from pipeline.settings import load_settings
 from pipeline.stats.issue import compute_issue
 from tests.fixtures.leaks import leak_scan
@@ -233,7 +233,7 @@ def test_a_site_from_the_sandbox_with_posters_from_plex(tmp_path):
     """Ingest the sandbox over loopback, freeze three weeks, fetch posters from the Plex sandbox, build."""
     from pipeline.clock import FixedClock
     from pipeline.ingest.run import run_ingest
-    from pipeline.render.images import cache_dir_for, fetch_posters
+    from pipeline.ingest.posters import cache_dir_for, fetch_posters
     from pipeline.sandbox.plex import PlexSandbox
     from pipeline.sandbox.plextv import PlexTvSandbox
     from pipeline.sandbox.seed import generate

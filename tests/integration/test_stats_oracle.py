@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.ingest.history import ingest_history
 from pipeline.ingest.people import ingest_users
-from pipeline.ingest.tautulli import TautulliClient
+from pipeline.clients.tautulli import TautulliClient
 from pipeline.sandbox.seed import generate
 from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.settings import load_settings

@@ -7,7 +7,7 @@ import pytest
 from pydantic import SecretStr
 
 from pipeline.errors import BadResponse, Unreachable
-from pipeline.ingest.tautulli import TautulliClient
+from pipeline.clients.tautulli import TautulliClient
 from pipeline.sandbox.http import Request, Response, SandboxServer
 from pipeline.settings import TautulliSettings
 

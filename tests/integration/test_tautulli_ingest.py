@@ -9,7 +9,7 @@ import pytest
 from pipeline.errors import BadResponse, Unreachable
 from pipeline.ingest.history import ingest_history
 from pipeline.ingest.people import ingest_libraries, ingest_users
-from pipeline.ingest.tautulli import TautulliClient
+from pipeline.clients.tautulli import TautulliClient
 from pipeline.logs import Progress
 from pipeline.sandbox.seed import add_plays, generate
 from pipeline.sandbox.tautulli import TautulliSandbox

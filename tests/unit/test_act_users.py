@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.act.audit import Audit, trail
-from pipeline.act.notify import Notifier
+from pipeline.store.audit import Audit, trail
+from pipeline.notices.admin import Notifier
 from pipeline.act.states import gone_elsewhere, load_states, save_removed, save_states
 from pipeline.act.users import UserRun, act_users, preview_users
 from pipeline.clock import FixedClock
-from pipeline.enforce import user_policy
-from pipeline.ingest import plex_rows
+from pipeline.run.enforce import user_policy
+import pipeline.clients.plex_rows as plex_rows
 from pipeline.policy.plan import Action, Plan
 from pipeline.policy.users import NEW, Member, MemberState, decide_users
-from pipeline.send.message import Recipient
+from pipeline.render.email.message import Recipient
 from pipeline.send.run import send_messages
-from pipeline.render.email import render_notice
+from pipeline.render.email.notice import render_notice
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
 

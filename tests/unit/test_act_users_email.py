@@ -8,9 +8,9 @@ from email import policy
 from email.parser import BytesParser
 
 from pipeline.clock import FixedClock
-from pipeline.render.email import render_notice
-from pipeline.render.email_notices import read_house_rules, rules_view
-from pipeline.send.message import Recipient
+from pipeline.render.email.notice import render_notice
+from pipeline.render.email.notices import read_house_rules, rules_view
+from pipeline.render.email.message import Recipient
 from pipeline.settings import load_settings
 
 CLOCK = FixedClock(datetime(2026, 11, 16, 12, tzinfo=timezone.utc))

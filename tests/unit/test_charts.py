@@ -14,8 +14,7 @@ import pytest
 import vl_convert as vlc
 from PIL import Image
 
-from pipeline import charts
-
+import pipeline.render.charts as charts
 ROOT = Path(__file__).resolve().parents[2]
 
 CELLS = [{"dow": 5, "hour": 21, "plays": 14, "hours": 9.5}, {"dow": 5, "hour": 20, "plays": 6, "hours": 4.0},
@@ -61,7 +60,7 @@ def test_same_data_gives_identical_bytes(name):
 
 def test_bytes_are_identical_across_processes(tmp_path):
     here = charts.render_issue_charts(snapshot(), tmp_path / "a")
-    code = ("import json, sys; from pathlib import Path; from pipeline import charts; "
+    code = ("import json, sys; from pathlib import Path; from pipeline.render import charts; "
             "charts.render_issue_charts(json.load(sys.stdin), Path(sys.argv[1]))")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], cwd=ROOT, input=json.dumps(snapshot()),
                    text=True, check=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline.clock import FixedClock
-from pipeline.daemon import ALL, NEW_USERS, Daemon, Schedule, run_daemon
+from pipeline.run.daemon import ALL, NEW_USERS, Daemon, Schedule, run_daemon
 from pipeline.errors import ConfigError, LockBusy, RefusedToAct, Unreachable
 from pipeline.settings import load_settings
 from pipeline.store.db import open_store
@@ -112,7 +112,7 @@ def test_a_failing_run_is_logged_redacted_and_the_daemon_keeps_going(tmp_path, c
     assert d.run_due() == "ok"
     assert d.health.snapshot().body["status"] == "ok"
     clock.advance(minutes=5)
-    with caplog.at_level("ERROR", logger="pipeline.daemon"):
+    with caplog.at_level("ERROR", logger="pipeline.run.daemon"):
         assert d.run_due() == "failed"
     failed = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(failed) == 1 and "\n" not in failed[0] and "RuntimeError: boom" in failed[0]
@@ -144,7 +144,7 @@ def test_refusals_are_not_crashes_but_not_successes_either(tmp_path, caplog):
     clock = FixedClock(T0)
     job = Job(Result(refusals=["the last ingest is 30 hours old"]), RefusedToAct("too many removals"))
     d = Daemon(settings(tmp_path), clock, apply=True, job=job)
-    with caplog.at_level("WARNING", logger="pipeline.daemon"):
+    with caplog.at_level("WARNING", logger="pipeline.run.daemon"):
         assert d.run_due() == "refused"
         clock.advance(minutes=30)
         assert d.run_due() == "refused"

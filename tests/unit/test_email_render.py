@@ -10,12 +10,13 @@ import pytest
 
 from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError, MarqueeError
-from pipeline.render import email_images, email_templates
-from pipeline.render.email import (NOTICE_KINDS, DigestRenderer, EmailImages, render_digest, render_notice,
+import pipeline.render.email.images as email_images
+import pipeline.render.email.templates as email_templates
+from pipeline.render.email.notice import (NOTICE_KINDS, DigestRenderer, EmailImages, render_digest, render_notice,
                                    unsubscribe_headers)
-from pipeline.render.email_templates import _PLACEHOLDER, _expand, compile_mjml, THEME
-from pipeline.render.email_view import DROPS, trim
-from pipeline.send.message import Recipient
+from pipeline.render.email.templates import _PLACEHOLDER, _expand, compile_mjml, THEME
+from pipeline.render.email.view import DROPS, trim
+from pipeline.render.email.message import Recipient
 from pipeline.stats.issue import compute_issue
 from pipeline.store.db import memory_store
 from tests.fixtures import email_issue as fx

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.issues import freeze_issues, periods_to_build
+from pipeline.stats.freeze import freeze_issues, periods_to_build
 from pipeline.settings import load_settings
 from pipeline.stats.snapshots import list_snapshots, load_snapshot
 from tests.fixtures.stats_world import TZ, build
@@ -78,7 +78,7 @@ def test_empty_period_is_frozen_saying_so_or_skipped(skip_empty, frozen):
 
 
 def test_an_admin_can_exclude_a_user_by_e_mail():
-    from pipeline.build import resolve_exclusions
+    from pipeline.run.build import resolve_exclusions
     from tests.fixtures.stats_world import BOB
 
     store = build()

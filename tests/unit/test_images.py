@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import ConfigError
-from pipeline.render import images
+import pipeline.ingest.posters as images
 from pipeline.settings import PlexSettings
 
 TOKEN = "unitTestToken-123456"

@@ -10,9 +10,9 @@ from email.parser import BytesParser
 import pytest
 
 from pipeline.clock import FixedClock
-from pipeline.render.email import DigestRenderer
-from pipeline.render.email_view import LEAVING_ROWS
-from pipeline.render.leaving_soon import (PUBLIC_WINDOW_DAYS, episode_title, keep_rule, leaving_for_users,
+from pipeline.render.email.notice import DigestRenderer
+from pipeline.render.email.view import LEAVING_ROWS
+from pipeline.media.leaving import (PUBLIC_WINDOW_DAYS, episode_title, keep_rule, leaving_for_users,
                                           leaving_public)
 from pipeline.settings import load_settings
 from tests.fixtures import email_issue as fx

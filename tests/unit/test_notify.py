@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.act.notify import (DISCORD_LIMIT, EVENTS, Notifier, discord_lines, escape_discord, split_message,
+from pipeline.notices.admin import (DISCORD_LIMIT, EVENTS, Notifier, discord_lines, escape_discord, split_message,
                                  units, webhook_secrets)
 from pipeline.clock import FixedClock
 from pipeline.settings import load_settings

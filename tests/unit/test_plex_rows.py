@@ -7,9 +7,7 @@ from xml.etree.ElementTree import fromstring
 import pytest
 from plexapi.myplex import MyPlexUser
 
-from pipeline.ingest import plex_rows as rows
-
-
+import pipeline.clients.plex_rows as rows
 @pytest.fixture
 def local_zone(monkeypatch):
     """Run with a local zone that has DST, as a Plex host often does, then restore."""

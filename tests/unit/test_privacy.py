@@ -8,7 +8,7 @@ import pytest
 from pipeline.errors import MarqueeError
 from pipeline.render.issue_view import issue_view, namer_for
 from pipeline.render.privacy import ANONYMOUS, Namer, initials, public_name
-from pipeline.render.site import render_site
+from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures.leaks import leak_scan
 from tests.fixtures.site_issues import USERS, draw_posters, fixture_snapshots, snapshot

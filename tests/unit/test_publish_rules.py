@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.publish import YEAR, FileAction, PublishPlan, _prefix, cache_control, content_type, local_files
+from pipeline.run.publish import YEAR, FileAction, PublishPlan, _prefix, cache_control, content_type, local_files
 
 
 @pytest.mark.parametrize("name, body, expected", [

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.act.audit import trail
+from pipeline.store.audit import trail
 from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError
-from pipeline.retention.commands import assign, keep, queue_lines, status_lines, unassign
+from pipeline.media.commands import assign, keep, queue_lines, status_lines, unassign
 from tests.unit.test_retention_store import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.policy.media_rules import Rule
-from pipeline.retention.config import FileAssignment, load_retention
+from pipeline.media.config import FileAssignment, load_retention
 
 GOOD = """
 [[assign]]

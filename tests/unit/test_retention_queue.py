@@ -8,8 +8,8 @@ import pytest
 
 from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError
-from pipeline.retention import refresh_queue
-from pipeline.retention.commands import assign, keep, unassign
+from pipeline.media import refresh_queue
+from pipeline.media.commands import assign, keep, unassign
 from tests.unit.test_retention_store import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
 
 
@@ -227,7 +227,7 @@ def test_the_file_is_the_truth_for_its_own_rows(shelf, tmp_path, caplog):
         refresh(shelf, settings)
     assert shelf.rows(rows) == [(ALICE, "file"), (CAROL, "cli")]  # nothing written
     (tmp_path / "retention.toml").unlink()
-    with caplog.at_level(logging.WARNING, logger="pipeline.retention.assignments"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.media.assignments"):
         refresh(shelf, settings)
     assert shelf.rows(rows) == [(CAROL, "cli")]
     assert "not found: dropping the 1 assignments it made earlier" in caplog.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.retention.resolve import UserDirectory, find_target
+from pipeline.media.resolve import UserDirectory, find_target
 from tests.unit.test_retention_store import ALICE, BOB, CAROL, Shelf, at
 
 

@@ -13,7 +13,7 @@ import pytest
 from pipeline.errors import ConfigError
 from pipeline.policy.media import Assignment, Keep, Watch
 from pipeline.policy.media_rules import Rule
-from pipeline.retention import media_inputs, media_policy
+from pipeline.media import media_inputs, media_policy
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
 
@@ -188,8 +188,7 @@ def test_media_policy_follows_the_retention_settings(tmp_path):
 def test_collections_are_ingested_from_plex_collection_children():
     from xml.etree.ElementTree import fromstring
 
-    from pipeline.ingest import plex_rows as rows
-
+    import pipeline.clients.plex_rows as rows
     elem = fromstring('<Directory ratingKey="7" type="show" title="S"><Label tag="keep"/>'
                       '<Collection id="1" tag="Comfort TV"/><Collection id="2" tag="Anime"/><Collection id="3"/>'
                       '</Directory>')

@@ -1,0 +1,296 @@
+"""Sonarr and Radarr through their v3 APIs: find the one episode or movie, unmonitor it, delete its file,
+exclude a movie from import lists. Only ever that one item: never a series, never a whole movie entry.
+
+The API key travels in the X-Api-Key header of each request and nowhere else (not in a URL, not in a
+message, not in the session's shared headers). Every failure is one ArrError line naming the app and
+the route; Unreachable/BadResponse subclasses keep the usual meaning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from pipeline.errors import BadResponse, ConfigError, SourceError, Unreachable
+from pipeline.logs import REDACTOR, RedactingFilter
+from pipeline.settings import ArrSettings
+from pipeline.clients.http import reason
+
+log = logging.getLogger(__name__)
+
+_AGENT = re.compile(r"^(imdb|tmdb|tvdb)://(.+)$")
+# Legacy agents put one id in the item's own guid, e.g. com.plexapp.agents.themoviedb://278?lang=en.
+_LEGACY = re.compile(r"^com\.plexapp\.agents\.(imdb|themoviedb|thetvdb)://([^/?]+)")
+_LEGACY_NAMES = {"imdb": "imdb", "themoviedb": "tmdb", "thetvdb": "tvdb"}
+
+
+class ArrError(SourceError):
+    """A Sonarr or Radarr call failed; the message is one line and never holds the API key."""
+
+
+class ArrUnreachable(ArrError, Unreachable):
+    """The app did not answer: connection refused, dropped, or slower than the timeout."""
+
+
+class ArrBadResponse(ArrError, BadResponse):
+    """The app answered with an error status, a redirect or JSON that is not what v3 sends."""
+
+
+@dataclass(frozen=True)
+class ArrTarget:
+    """One episode (Sonarr) or movie (Radarr) as the app knows it."""
+
+    app: str                 # sonarr | radarr
+    item_id: int             # episode id or movie id
+    file_id: int | None      # episodeFileId / movieFile id; None when it has no file
+    title: str
+    monitored: bool
+    tmdb_id: int | None = None  # movies: what an import exclusion is keyed on
+    year: int | None = None
+    shares_file_with: tuple[str, ...] = ()  # other episodes in the same file (a double episode): "S01E02"
+
+
+def agent_ids(plex_item: Any) -> dict:
+    """{"tvdb": int, "tmdb": int, "imdb": str}, the keys present that the item's agents know.
+
+    Read from plexapi's `item.guids` (<Guid id="tmdb://603"/>, new agents); a legacy agent's own
+    guid is used when there are none. A legacy episode guid names its show, so it is not used.
+    """
+    ids: dict[str, Any] = {}
+    for guid in getattr(plex_item, "guids", None) or []:
+        match = _AGENT.match(getattr(guid, "id", "") or "")
+        if match:
+            _put(ids, *match.groups())
+    legacy = _LEGACY.match(getattr(plex_item, "guid", "") or "")
+    if not ids and legacy and getattr(plex_item, "type", None) != "episode":
+        _put(ids, _LEGACY_NAMES[legacy.group(1)], legacy.group(2))
+    return ids
+
+
+def _put(ids: dict, kind: str, value: str) -> None:
+    if kind == "imdb":
+        if re.fullmatch(r"tt\d+", value):
+            ids.setdefault("imdb", value)
+    elif value.isdigit() and int(value) > 0:
+        ids.setdefault(kind, int(value))
+
+
+class _ArrClient:
+    """One app's v3 API over a requests.Session: `_call` maps every failure to a one-line ArrError."""
+
+    app = "Arr"
+    env = "ARR"
+
+    def __init__(self, settings: ArrSettings, session: requests.Session | None = None) -> None:
+        if not settings.configured:
+            raise ConfigError(f"{self.app} is not configured: set {self.env}_URL and {self.env}_API_KEY")
+        self._base = settings.url.rstrip("/")
+        self.where = re.sub(r"//[^/@]*@", "//", self._base)  # for messages: no user:password@ either
+        self.timeout = settings.timeout_seconds
+        self._key = settings.api_key.get_secret_value()
+        REDACTOR.add(self._key)
+        self._scrub = RedactingFilter([self._key]).redact
+        self._session = session or requests.Session()
+        self._own_session = session is None
+        self.warnings: list[str] = []  # health errors the app reports about itself, from health()
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    def health(self) -> None:
+        """GET system/status (must answer as this app), then note GET health errors in `.warnings`."""
+        status = self._call("GET", "system/status")
+        name = status.get("appName") if isinstance(status, dict) else None
+        if name != self.app:
+            raise self._bad(f"{self.app} at {self.where} answered GET /api/v3/system/status as "
+                            f"{name or 'something else'}; check {self.env}_URL")
+        try:
+            issues = self._call("GET", "health")
+        except ArrError as exc:  # status answered, so the app is up; older versions may lack the route
+            log.debug("%s health check skipped: %s", self.app, exc)
+            issues = []
+        self.warnings = [f"{self.app} health: {i.get('source') or 'check'}: {_line(str(i.get('message', '')))}"
+                         for i in issues if isinstance(i, dict) and str(i.get("type")).lower() == "error"]
+        for line in self.warnings:
+            log.warning("%s", line)
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+    def _call(self, method: str, route: str, *, params: dict | None = None, json: Any = None,
+              gone_ok: bool = False) -> Any:
+        """One request to /api/v3/{route}; the parsed JSON (None for an empty body or a tolerated 404)."""
+        what = f"{method} /api/v3/{route}"
+        try:
+            response = self._session.request(
+                method, f"{self._base}/api/v3/{route}", params=params, json=json, timeout=self.timeout,
+                # Per request, never on the session: a session shared with other hosts must not carry it.
+                headers={"X-Api-Key": self._key, "Accept": "application/json"},
+                # A redirect would forward X-Api-Key to wherever it points (requests only strips Authorization).
+                allow_redirects=False)
+        except requests.Timeout:
+            raise ArrUnreachable(self._scrub(f"{self.app} at {self.where} did not answer {what} within "
+                                             f"{self.timeout:g} s; check that {self.app} is running")) from None
+        except requests.RequestException as exc:
+            log.debug("%s %s failed: %s", self.app, what, self._scrub(repr(exc)))
+            raise ArrUnreachable(self._scrub(f"{self.app} at {self.where} is not reachable ({what}: "
+                                             f"{reason(exc)}); check {self.env}_URL and that "
+                                             f"{self.app} is running")) from None
+        status = response.status_code
+        if status == 404 and gone_ok:
+            return None
+        if status == 401:
+            raise self._bad(f"{self.app} rejected the API key (401 on {what}); check {self.env}_API_KEY")
+        if 300 <= status < 400:
+            raise self._bad(f"{self.app} at {self.where} redirected {what} ({status}); check {self.env}_URL "
+                            "(include the URL base, e.g. http://host:8989/sonarr)")
+        if status >= 400:
+            detail = _detail(response)
+            raise self._bad(f"{self.app} answered {status} to {what}" + (f": {detail}" if detail else ""))
+        if not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self._bad(f"{self.app} sent malformed JSON for {what}; check {self.env}_URL points at "
+                            f"{self.app}") from None
+
+    def _list(self, method: str, route: str, **kw: Any) -> list[dict]:
+        data = self._call(method, route, **kw)
+        if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+            raise self._bad(f"{self.app} answered {method} /api/v3/{route} with something other than a list")
+        return data
+
+    def _bad(self, message: str) -> ArrBadResponse:
+        return ArrBadResponse(self._scrub(message))
+
+
+class SonarrClient(_ArrClient):
+    """Episodes: found through their series, unmonitored one by one, files deleted by id."""
+
+    app = "Sonarr"
+    env = "SONARR"
+
+    def find_episode(self, *, tvdb_id: int | None, show_tvdb_id: int | None, season: int | None,
+                     episode: int | None) -> ArrTarget | None:
+        """The episode by its own tvdb id, else by season/episode number, within the show's series.
+
+        Sonarr's v3 API finds episodes only through their series, so no show tvdb id means None.
+        """
+        if not show_tvdb_id:
+            log.debug("Sonarr lookup skipped: the show has no tvdb id in Plex")
+            return None
+        found = [s for s in self._list("GET", "series", params={"tvdbId": show_tvdb_id})
+                 if s.get("tvdbId") == show_tvdb_id]
+        if not found:
+            return None
+        series = found[0]
+        episodes = self._list("GET", "episode", params={"seriesId": series.get("id")})
+        match = next((e for e in episodes if tvdb_id and e.get("tvdbId") == tvdb_id), None)
+        if match is None and season is not None and episode is not None:
+            # Numbers only when ids cannot decide: Plex and Sonarr may number a show differently (anime, DVD order).
+            match = next((e for e in episodes if e.get("seasonNumber") == season and e.get("episodeNumber") == episode
+                          and (not tvdb_id or not e.get("tvdbId"))), None)
+        if match is None:
+            return None
+        try:
+            s, e = int(match["seasonNumber"]), int(match["episodeNumber"])
+            file_id = int(match.get("episodeFileId") or 0) or None
+            shared = tuple(f"S{int(o['seasonNumber']):02d}E{int(o['episodeNumber']):02d}" for o in episodes
+                           if file_id and o is not match and int(o.get("episodeFileId") or 0) == file_id)
+            return ArrTarget("sonarr", int(match["id"]), file_id, f"{series.get('title', '?')} S{s:02d}E{e:02d}",
+                             bool(match.get("monitored")), shares_file_with=shared)
+        except (KeyError, TypeError, ValueError):
+            raise self._bad("Sonarr sent an episode without id, season or episode number "
+                            f"(GET /api/v3/episode?seriesId={series.get('id')})") from None
+
+    def unmonitor(self, target: ArrTarget) -> None:
+        """PUT episode/monitor for this one episode; the series and its other episodes stay as they are."""
+        route = "episode/monitor"
+        episodes = self._list("PUT", route, json={"episodeIds": [target.item_id], "monitored": False})
+        if any(e.get("id") == target.item_id and e.get("monitored") for e in episodes):
+            raise self._bad(f"Sonarr still monitors episode {target.item_id} after PUT /api/v3/{route}")
+
+    def delete_file(self, target: ArrTarget) -> None:
+        """DELETE episodefile/{id}; a 404 means it is already gone, which is what we wanted."""
+        if target.file_id:
+            self._call("DELETE", f"episodefile/{target.file_id}", gone_ok=True)
+
+
+class RadarrClient(_ArrClient):
+    """Movies: found by tmdb id (imdb id as a fallback), unmonitored, file deleted, excluded from lists."""
+
+    app = "Radarr"
+    env = "RADARR"
+
+    def __init__(self, settings: ArrSettings, session: requests.Session | None = None) -> None:
+        super().__init__(settings, session)
+        self._imdb: dict[str, int] | None = None  # imdbId -> movie id, listed at most once per client
+
+    def find_movie(self, *, tmdb_id: int | None, imdb_id: str | None) -> ArrTarget | None:
+        """The movie by tmdb id; if that misses, by imdb id (one full GET movie listing per client)."""
+        movie = None
+        if tmdb_id:
+            movie = next((m for m in self._list("GET", "movie", params={"tmdbId": tmdb_id})
+                          if m.get("tmdbId") == tmdb_id), None)
+        if movie is None and imdb_id:
+            if self._imdb is None:
+                self._imdb = {m["imdbId"]: m["id"] for m in self._list("GET", "movie")
+                              if m.get("imdbId") and isinstance(m.get("id"), int)}
+            movie_id = self._imdb.get(imdb_id)
+            if movie_id is not None:
+                movie = self._call("GET", f"movie/{movie_id}", gone_ok=True)
+        if not movie:
+            return None
+        try:
+            file_id = (movie.get("movieFile") or {}).get("id") or movie.get("movieFileId") or None
+            return ArrTarget("radarr", int(movie["id"]), int(file_id) if file_id else None,
+                             str(movie.get("title") or "?"), bool(movie.get("monitored")),
+                             tmdb_id=movie.get("tmdbId") or None, year=movie.get("year") or None)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise self._bad("Radarr sent a movie without an id (GET /api/v3/movie)") from None
+
+    def unmonitor(self, target: ArrTarget) -> None:
+        """PUT movie/editor {"movieIds": [id], "monitored": false}: this movie only."""
+        movies = self._list("PUT", "movie/editor", json={"movieIds": [target.item_id], "monitored": False})
+        if any(m.get("id") == target.item_id and m.get("monitored") for m in movies):
+            raise self._bad(f"Radarr still monitors movie {target.item_id} after PUT /api/v3/movie/editor")
+
+    def delete_file(self, target: ArrTarget) -> None:
+        """DELETE moviefile/{id}; a 404 means it is already gone."""
+        if target.file_id:
+            self._call("DELETE", f"moviefile/{target.file_id}", gone_ok=True)
+
+    def add_exclusion(self, target: ArrTarget) -> None:
+        """POST exclusions so import lists never add the movie back; an existing exclusion is fine."""
+        if not target.tmdb_id:
+            raise self._bad(f"Radarr movie {target.item_id} has no tmdb id, so it cannot be excluded")
+        payload = {"tmdbId": target.tmdb_id, "movieTitle": target.title, "movieYear": target.year or 0}
+        try:
+            self._call("POST", "exclusions", json=payload)
+        except ArrBadResponse as exc:
+            # Radarr 5.10+ rejects a repeat with 400 "This exclusion has already been added." (older
+            # versions answer 201 with the existing one), so a retry after a lost answer converges.
+            if "already been added" not in str(exc):
+                raise
+
+
+def _detail(response: requests.Response) -> str:
+    """The app's own error text: {"message": ...} or a validation list's errorMessage values."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        return _line(str(body.get("message") or ""))
+    if isinstance(body, list):
+        return _line("; ".join(str(e.get("errorMessage")) for e in body if isinstance(e, dict)))
+    return ""
+
+
+def _line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

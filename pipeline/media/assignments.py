@@ -1,0 +1,111 @@
+"""media_assignments from its three sources: `invoke assign` (cli), retention.toml (file) and Plex labels (label).
+
+The file and the labels are the truth for their own rows, so each run replaces those rows with what they say
+now; the command-line rows change only through `invoke assign` / `invoke unassign`. Every name is resolved
+before anything is written, so one bad name changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
+
+import pyarrow as pa
+
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.media.config import RetentionFile, load_retention
+from pipeline.media.resolve import Target, UserDirectory, find_target
+
+log = logging.getLogger(__name__)
+
+PAIR_SCHEMA = pa.schema([("target_rating_key", pa.int64()), ("user_id", pa.int64())])
+
+
+@dataclass
+class Synced:
+    """What one sync read: the file, how many assignments each source holds, and what it had to skip."""
+
+    file: RetentionFile
+    from_file: int = 0
+    from_labels: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. a file entry whose title Plex no longer lists
+
+
+def write_pairs(store: Store, source: str, pairs: Iterable[tuple[int, int]], now: datetime, *,
+                replace: bool) -> None:
+    """Add (target, user) pairs under `source`; with replace, also drop that source's pairs not given."""
+    pairs = sorted(set(pairs))
+    rows = pa.table({"target_rating_key": pa.array([p[0] for p in pairs], pa.int64()),
+                     "user_id": pa.array([p[1] for p in pairs], pa.int64())}, schema=PAIR_SCHEMA)
+    store.con.register("assignment_rows", rows)
+    try:
+        if replace:
+            store.execute("retention/assignments_drop_stale", {"source": source})
+        store.execute("retention/assignments_add", {"source": source, "now": now})
+    finally:
+        store.con.unregister("assignment_rows")
+
+
+def file_pairs(store: Store, file: RetentionFile, users: UserDirectory) -> tuple[list[tuple[int, int]], list[str]]:
+    """(target, user) pairs retention.toml asks for, and notes on entries for titles Plex no longer lists."""
+    pairs, notes = [], []
+    for entry in file.assignments:
+        where = entry.where(file.path)
+        try:
+            if entry.rating_key is not None:
+                target = find_target(store, entry.rating_key, by="key")
+            else:
+                target = find_target(store, entry.title, by="title")
+            people = users.resolve(entry.users)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if target.removed_at is not None:
+            # Usually Marquee deleted it once everyone had watched: not an error, just a stale line.
+            notes.append(f"{where}: Plex no longer lists {target.name}; the entry can be removed")
+            continue
+        pairs += [(target.rating_key, u.user_id) for u in people]
+    return pairs, notes
+
+
+def label_pairs(store: Store, prefix: str, users: UserDirectory) -> list[tuple[int, int]]:
+    """(item, user) pairs from Plex labels such as "marquee:alice"; an unknown name is an error to fix in Plex."""
+    if not prefix:
+        return []
+    pairs, problems = [], []
+    for rating_key, type_, title, year, show_title, label in store.execute("retention/label_assignments",
+                                                                     {"prefix": prefix}):
+        name = label[len(prefix):].strip()
+        user, why = users.problem(name) if name else (None, "no user after the prefix")
+        if user is None:
+            item = Target(rating_key, type_, title or "", year, show_title).name
+            problems.append(f"Plex label {label!r} on {item} (rating key {rating_key}): {why}")
+        else:
+            pairs.append((rating_key, user.user_id))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{problems[0]}{more}; fix the label in Plex, then ingest again")
+    return pairs
+
+
+def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
+    """Replace the file and label assignments with what retention.toml and the Plex labels say now."""
+    file = load_retention(settings.retention.file)
+    users = UserDirectory.load(store)
+    from_file, notes = file_pairs(store, file, users)
+    from_labels = label_pairs(store, settings.retention.label_prefix, users)
+    if not file.exists:
+        before = dict((r[0], r[1]) for r in store.execute("retention/assignment_counts"))
+        if before.get("file"):
+            # Running from another directory is the usual cause; say so rather than silently unassign.
+            log.warning("%s not found: dropping the %d assignments it made earlier (set retention.file to its "
+                        "full path if it moved)", file.path, before["file"])
+    with store.transaction():
+        write_pairs(store, "file", from_file, now, replace=True)
+        write_pairs(store, "label", from_labels, now, replace=True)
+    for note in notes:
+        log.info("%s", note)
+    return Synced(file, len(set(from_file)), len(set(from_labels)), notes)

@@ -1,0 +1,73 @@
+"""Read the store (and retention.toml's rules) into the pure media policy's inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipeline.errors import ConfigError
+from pipeline.policy.media import Assignment, Keep, MediaItem, MediaPolicy, Rule, Watch
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.media.config import load_retention
+
+
+@dataclass
+class MediaInputs:
+    """Everything policy.media.queue needs, as of one moment."""
+
+    items: list[MediaItem]
+    assignments: list[Assignment]
+    watches: list[Watch]  # the last watch of each assigned user on each item assigned to them
+    keeps: list[Keep]
+    rules: list[Rule]
+    names: dict[int, str]  # user_id -> friendly name
+    first_queued_at: dict[int, datetime]
+    # rating_key -> (Plex's own title, the show's title for an episode): media_queue stores these
+    plain_titles: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+
+def media_policy(settings: Settings) -> MediaPolicy:
+    """The delay and caps from [retention]."""
+    r = settings.retention
+    policy = MediaPolicy(deletion_delay_hours=r.deletion_delay_hours, max_deletions_per_run=r.max_deletions_per_run,
+                         max_bytes_per_run=r.max_bytes_per_run)
+    policy.validate()
+    return policy
+
+
+def load_rules(store: Store, settings: Settings) -> list[Rule]:
+    """retention.toml's rules; a rule naming a library Plex does not have is an error, not a silent no-op."""
+    file = load_retention(settings.retention.file)
+    libraries = [r[0] for r in store.execute("retention/library_titles")]
+    known = {t.casefold() for t in libraries if t}
+    for n, rule in enumerate(file.rules, 1):
+        if rule.library is not None and known and rule.library.casefold() not in known:
+            raise ConfigError(f"{file.path} [[rule]] #{n} ({rule.name!r}): library {rule.library!r} is not a Plex "
+                              f"library (libraries: {', '.join(libraries)})")
+    return list(file.rules)
+
+
+def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs:
+    """Items (removed ones with exists=False), merged assignments, watches, keeps, rules, names, first_queued_at.
+
+    Reads media_assignments as stored: refresh_queue syncs the file and label sources first.
+    """
+    items, plain_titles = [], {}
+    for (rating_key, type_, show_key, title, size, added_at, labels, collections, listed, deleted_at,
+         last_played_at, library, plain_title, show_title) in store.execute("retention/media_items"):
+        items.append(MediaItem(
+            rating_key=rating_key, type=type_, show_rating_key=show_key, title=title, size_bytes=size,
+            added_at=added_at, labels=frozenset(labels), collections=frozenset(collections), exists=listed,
+            deleted_by_us_at=deleted_at, last_played_at=last_played_at, library=library))
+        plain_titles[rating_key] = (plain_title, show_title)
+    return MediaInputs(
+        items=items,
+        assignments=[Assignment(*row) for row in store.execute("retention/assignments_merged")],
+        watches=[Watch(*row) for row in store.execute("retention/assigned_watches")],
+        keeps=[Keep(*row) for row in store.execute("retention/keeps_all")],
+        rules=load_rules(store, settings),
+        names=dict(store.execute("retention/user_names")),
+        first_queued_at=dict(store.execute("retention/queue_first_queued")),
+        plain_titles=plain_titles,
+    )

@@ -1,0 +1,1 @@
+"""The e-mail wing of render: MJML digests and notices as MIME messages."""

@@ -1,0 +1,1 @@
+"""The Pelican wing of render: the archive site from frozen issues."""

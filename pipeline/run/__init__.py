@@ -1,0 +1,1 @@
+"""The task orchestrators: the only place that wires stages together, one module per task."""
