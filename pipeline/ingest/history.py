@@ -18,7 +18,8 @@ from pipeline.logs import Progress
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.db import sql
-from pipeline.clients.tautulli import TautulliClient, history_table
+from pipeline.clients.tautulli import TautulliClient
+from pipeline.ingest.history_rows import history_table
 
 log = logging.getLogger(__name__)
 

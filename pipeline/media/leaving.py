@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 
 from pipeline.settings import Settings
 from pipeline.store import Store
-from pipeline.render.issue_view import plural
+from pipeline.policy.media import PUBLIC_WINDOW_DAYS
 
-PUBLIC_WINDOW_DAYS = 14  # the site lists what leaves within this many days of the build
-PUBLIC_ROWS = 24         # the home page shows this many titles, then "and N more"
+__all__ = ["PUBLIC_WINDOW_DAYS", "episode_title", "keep_rule", "leaving_for_users", "leaving_public"]
 
 
 def _aware(now: datetime) -> None:
@@ -81,6 +80,6 @@ def leaving_public(store: Store, settings: Settings, now: datetime) -> list[dict
     out = []
     for row in store.records("render/leaving_public", {"until": until}):
         n = int(row["items"])
-        detail = f"{n} {plural(n, 'episode')}" if row["is_show"] else ""
+        detail = (f"{n} episode" + ("" if n == 1 else "s")) if row["is_show"] else ""
         out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail})
     return out

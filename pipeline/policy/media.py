@@ -32,6 +32,8 @@ __all__ = [
     "relisted",
 ]
 
+PUBLIC_WINDOW_DAYS = 14  # the archive's home page lists what leaves within this many days of the build
+
 
 @dataclass(frozen=True)
 class MediaItem:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.media.leaving import PUBLIC_ROWS, leaving_public
+from pipeline.media.leaving import leaving_public
+from pipeline.render.site.generate import PUBLIC_ROWS
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures.leaks import leak_scan

@@ -8,7 +8,7 @@ import pytest
 from pipeline.errors import BadResponse
 from pipeline.ingest.history import since
 from pipeline.ingest.people import library_row, user_row
-from pipeline.clients.tautulli import HISTORY_SCHEMA, history_table
+from pipeline.ingest.history_rows import HISTORY_SCHEMA, history_table
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
 

@@ -25,10 +25,11 @@ from pipeline.settings import Settings
 from pipeline.stats.issue import SCHEMA_VERSION
 import pipeline.render.site.assets as assets
 from pipeline.render.issue_view import issue_view, namer_for
-from pipeline.media.leaving import PUBLIC_ROWS, PUBLIC_WINDOW_DAYS
+from pipeline.policy.media import PUBLIC_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
 
+PUBLIC_ROWS = 24  # the home page's "Leaving soon" shows this many titles, then "and N more"
 ROOT = Path(__file__).resolve().parents[3]  # the project: pelicanconf.py, theme/, content/pages/
 SUFFIX = ".issue"  # read by pipeline/render/site/pelican_issues.py
 
@@ -270,7 +271,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     publish: absolute URLs from site.siteurl (publishconf.py) instead of relative links.
     pages_dir / theme_dir: the admin's pages and the theme (default: content/pages/ and theme/).
     extra: more files to publish, site path -> file or bytes (e.g. images an e-mail links to).
-    leaving: the home page's "Leaving soon" list, from render.leaving_soon.leaving_public (None or empty: none).
+    leaving: the home page's "Leaving soon" list, from media.leaving.leaving_public (None or empty: none).
     """
     began = time.monotonic()
     stage = Path(settings.data.dir) / "site"
