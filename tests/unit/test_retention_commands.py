@@ -10,7 +10,7 @@ from pipeline.store.audit import trail
 from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError
 from pipeline.media.commands import assign, keep, queue_lines, status_lines, unassign
-from tests.unit.test_retention_store import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
+from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
 
 
 @pytest.fixture

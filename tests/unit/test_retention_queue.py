@@ -10,7 +10,7 @@ from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError
 from pipeline.media import refresh_queue
 from pipeline.media.commands import assign, keep, unassign
-from tests.unit.test_retention_store import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
+from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
 
 
 @pytest.fixture

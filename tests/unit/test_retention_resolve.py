@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.media.resolve import UserDirectory, find_target
-from tests.unit.test_retention_store import ALICE, BOB, CAROL, Shelf, at
+from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, Shelf, at
 
 
 @pytest.fixture

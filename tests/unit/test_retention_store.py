@@ -1,12 +1,6 @@
-"""media_inputs reads a hand-built store (rows inserted with SQL) into exactly the policy's inputs.
-
-The `Shelf` builder here is shared by the other retention tests: a tiny server with two libraries.
-"""
+"""media_inputs reads a hand-built store (rows inserted with SQL) into exactly the policy's inputs."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -14,92 +8,8 @@ from pipeline.errors import ConfigError
 from pipeline.policy.media import Assignment, Keep, Watch
 from pipeline.policy.media_rules import Rule
 from pipeline.media import media_inputs, media_policy
-from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
-
-T0 = datetime(2026, 11, 16, 12, tzinfo=timezone.utc)
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-GB = 1_000_000_000
-ALICE, BOB, CAROL = 11, 12, 13
-
-
-def at(days: float = 0, hours: float = 0) -> datetime:
-    return T0 + timedelta(days=days, hours=hours)
-
-
-def settings_for(tmp_path: Path, toml: str | None = None, **overrides):
-    """Settings whose retention.toml lives in tmp_path (written when `toml` is given)."""
-    path = tmp_path / "retention.toml"
-    if toml is not None:
-        path.write_text(toml)
-    return load_settings(environ={}, dotenv_path=None, overrides={
-        "retention.file": str(path), "server.timezone": "America/New_York", **overrides})
-
-
-class Shelf:
-    """A memory store with Movies (1) and TV Shows (2), three users, and helpers that insert rows with SQL."""
-
-    def __init__(self) -> None:
-        self.store = memory_store()
-        self.con = self.store.con
-        self._play = 0
-        self.con.execute("INSERT INTO plex_sections (section_id, title, type, last_listed_at) VALUES "
-                         "(1, 'Movies', 'movie', $t), (2, 'TV Shows', 'show', $t)", {"t": T0})
-        for uid, username, title, email in [(ALICE, "alice", "Alice Liddell", "alice@example.org"),
-                                            (BOB, "bob", "Bobby Tables", "bob@example.org"),
-                                            (CAROL, "carol", "Carol", "carol@example.org")]:
-            self.user(uid, username, title, email)
-
-    def user(self, uid: int, username: str, title: str, email: str | None = None) -> None:
-        self.con.execute("INSERT INTO plex_users (user_id, username, title, email, is_owner, is_home, is_restricted, "
-                         "first_seen_at, last_listed_at) VALUES (?, ?, ?, ?, false, false, false, ?, ?)",
-                         [uid, username, title, email, at(-400), T0])
-
-    def item(self, rk: int, section: int, kind: str, title: str, *, year: int | None = None, size: int | None = None,
-             added: datetime | None = None, labels=(), collections=None, show: int | None = None,
-             season: int | None = None, index: int | None = None, removed: datetime | None = None) -> int:
-        show_title = self.con.execute("SELECT title FROM plex_items WHERE rating_key = ?", [show]).fetchall() \
-            if show else []
-        self.con.execute(
-            'INSERT INTO plex_items (rating_key, section_id, type, title, year, size_bytes, added_at, labels, '
-            'collections, grandparent_rating_key, grandparent_title, parent_index, "index", first_seen_at, '
-            'last_listed_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            [rk, section, kind, title, year, size, added or at(-400), list(labels),
-             None if collections is None else list(collections), show, show_title[0][0] if show_title else None,
-             season, index, at(-400), T0 if removed is None else removed, removed])
-        return rk
-
-    def movie(self, rk: int, title: str, year: int | None = 2001, size: int | None = 4 * GB, **kw) -> int:
-        return self.item(rk, 1, "movie", title, year=year, size=size, **kw)
-
-    def show(self, rk: int, title: str, year: int | None = 2020, **kw) -> int:
-        return self.item(rk, 2, "show", title, year=year, **kw)
-
-    def episode(self, rk: int, show: int, season: int, index: int, size: int = GB, **kw) -> int:
-        return self.item(rk, 2, "episode", f"Episode {index}", size=size, show=show, season=season, index=index, **kw)
-
-    def play(self, uid: int, rk: int, stopped: datetime, *, watched: bool = True) -> None:
-        self._play += 1
-        self.con.execute("INSERT INTO tautulli_history (play_id, user_id, rating_key, started_at, stopped_at, "
-                         "watched_status, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         [self._play, uid, rk, stopped - 2 * HOUR, stopped, 1.0 if watched else 0.5, T0])
-
-    def assign(self, target: int, uid: int, source: str = "cli", when: datetime | None = None) -> None:
-        self.con.execute("INSERT INTO media_assignments VALUES (?, ?, ?, ?)", [target, uid, source, when or at(-300)])
-
-    def deleted(self, rk: int, title: str, size: int, deleted_at: datetime | None, *, state: str = "done",
-                plex_deleted: bool = True, attempts: int = 1, error: str | None = None) -> None:
-        self.con.execute("INSERT INTO media_deletions (rating_key, title, media_type, size_bytes, state, plex_deleted, "
-                         "attempts, last_error, started_at, deleted_at, updated_at) "
-                         "VALUES (?, ?, 'movie', ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [rk, title, size, state, plex_deleted, attempts, error,
-                          deleted_at or T0, deleted_at, deleted_at or T0])
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        return self.con.execute(sql, list(params)).fetchall()
-
-    def queued(self) -> dict[int, datetime]:
-        return dict(self.rows("SELECT rating_key, scheduled_at FROM media_queue ORDER BY rating_key"))
+from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, DAY, GB, T0, Shelf, at, settings_for
 
 
 @pytest.fixture
