@@ -7,6 +7,7 @@ a username, e-mail address or user id itself, so none of them can reach a templa
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -15,10 +16,18 @@ ANONYMOUS = "a viewer"
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _WORD_SPLIT = re.compile(r"[\s._\-+]+")
+_SYLLABIC = ("CJK ", "HIRAGANA ", "KATAKANA ", "HANGUL ")  # scripts not shortened with a dot
+
+
+def _initial(ch: str) -> str:
+    """'a' -> 'A.'; a CJK character stays bare: '山' stands for a whole syllable, and '山.' reads wrong."""
+    if unicodedata.name(ch, "").startswith(_SYLLABIC):
+        return ch
+    return ch.upper() + "."
 
 
 def initials(name: str) -> str:
-    """'Alice Smith' -> 'A. S.'; 'bob' -> 'B.'; at most three letters; '' -> 'a viewer'."""
+    """'Alice Smith' -> 'A. S.'; 'bob' -> 'B.'; '山田 太郎' -> '山 太'; at most three letters; '' -> 'a viewer'."""
     text = (name or "").strip()
     if "@" in text:
         text = text.split("@", 1)[0]  # an e-mail used as a name: its local part only
@@ -26,7 +35,7 @@ def initials(name: str) -> str:
     for word in _WORD_SPLIT.split(text):
         first = next((ch for ch in word if ch.isalnum()), "")
         if first:
-            letters.append(first.upper() + ".")
+            letters.append(_initial(first))
     return " ".join(letters[:3]) if letters else ANONYMOUS
 
 

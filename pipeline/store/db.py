@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import duckdb
@@ -31,9 +33,11 @@ def sql(name: str) -> str:
 class Store:
     """A migrated DuckDB connection held under the single-writer lock."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, lock: WriterLock | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, lock: WriterLock | None = None,
+                 path: Path | None = None) -> None:
         self.con = con
         self._lock = lock
+        self._path = path
 
     def execute(self, name: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         """Run pipeline/sql/<name>.sql with bound parameters; return every row."""
@@ -61,6 +65,8 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if self._path is not None:
+            make_private(self._path)  # a WAL the run left behind (a checkpoint normally removes it)
         if self._lock is not None:
             self._lock.release()
 
@@ -69,6 +75,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def make_private(db_path: Path) -> None:
+    """Only the owner may read the store (it holds readers' names and addresses): 0700 folder, 0600 files."""
+    for path, mode in ((db_path.parent, 0o700), (db_path, 0o600), (db_path.with_name(db_path.name + ".wal"), 0o600),
+                       (db_path.with_name("marquee.lock"), 0o600)):
+        try:
+            if path.exists() and (path.stat().st_mode & 0o777) != mode:
+                os.chmod(path, mode)
+        except OSError as exc:  # not the owner (a shared mount): the store still works, so say it and go on
+            log.warning("store: cannot make %s private (%s)", path, exc.strerror)
 
 
 def open_store(settings: Settings, *, wait_seconds: float | None = None) -> Store:
@@ -80,13 +97,14 @@ def open_store(settings: Settings, *, wait_seconds: float | None = None) -> Stor
         con = duckdb.connect(str(path))
         con.execute("SET TimeZone = 'UTC'")
         migrate(con)
+        make_private(path)  # DuckDB creates its files with the umask's mode
     except duckdb.Error as exc:
         lock.release()
         raise StoreError(f"cannot open {path}: {exc}") from exc
     except BaseException:
         lock.release()
         raise
-    return Store(con, lock)
+    return Store(con, lock, path)
 
 
 def memory_store() -> Store:

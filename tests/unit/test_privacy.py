@@ -29,7 +29,7 @@ TAUTULLI_URL = "http://10.0.0.5:8181"
     ("Jean-Luc Picard", "initials", "J. L. P."),
     ("Anna Maria Luisa Berg", "initials", "A. M. L."),
     ("Ölaf Øster", "initials", "Ö. Ø."),
-    ("山田 太郎", "initials", "山. 太."),
+    ("山田 太郎", "initials", "山 太"),            # issue #11 item 18: no dot after a CJK character
     ("(bob) 🎬", "initials", "B."),
     ("dave@example.com", "friendly", "D."),      # an e-mail used as a name is never shown
     ("dave.jones@example.com", "initials", "D. J."),

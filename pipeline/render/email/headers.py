@@ -60,7 +60,9 @@ def why(recipient: Recipient, server: str) -> str:
         return f"You're getting this because you run {server}."
     if recipient.kind == "extra" or recipient.user_id is None:
         return f"You're getting this because the owner of {server} added you to its newsletter."
-    return f"You're getting this because you share {server}, a Plex server."
+    # "Plex, a Plex server" when the admin kept the default name: say it once
+    what = server if "plex" in server.lower() else f"{server}, a Plex server,"
+    return f"You're getting this because {what} is shared with you."
 
 
 def message_headers(recipient: Recipient, subject: str, from_: str, domain: str, date: str, kind: str, key: str,
