@@ -44,7 +44,7 @@ output_dir = "{output}"
 backend = "outbox"
 from_address = "newsletter@example.org"
 admin_email = "admin@example.org"
-outbox_dir = "{output}/outbox"
+outbox_dir = "{data}/outbox"
 
 [retention]
 # The demo's assignments come from marquee:<user> labels in the sandbox Plex; no retention.toml.
