@@ -18,7 +18,6 @@ import pytest
 from pipeline.clock import FixedClock
 from pipeline.render.email.notice import DigestRenderer, EmailImages, render_notice
 from tests.fixtures import email_issue as fx
-from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 

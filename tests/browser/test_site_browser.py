@@ -16,7 +16,6 @@ import pytest
 
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
-from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 from tests.fixtures.site_issues import SCRIPT_TITLE, TZ, draw_posters, fixture_snapshots
 
 pytestmark = pytest.mark.browser

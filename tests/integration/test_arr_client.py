@@ -11,7 +11,7 @@ from pipeline.clients.arr import ArrBadResponse, ArrError, ArrTarget, ArrUnreach
 from pipeline.errors import BadResponse, ConfigError, Unreachable
 from pipeline.sandbox.seed import generate
 from pipeline.settings import ArrSettings
-from tests.fixtures.arr_sandbox import arr_settings, radarr, sonarr  # noqa: F401  (fixtures)
+from tests.fixtures.arr_sandbox import arr_settings
 
 
 @pytest.fixture(scope="module")

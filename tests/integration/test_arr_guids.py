@@ -12,8 +12,7 @@ from pipeline.clients.arr import RadarrClient, SonarrClient, agent_ids
 from pipeline.clients.plex import connect_server
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
-from tests.fixtures.arr_sandbox import arr_settings, radarr, sonarr  # noqa: F401  (fixtures)
-from tests.fixtures.plex_sandbox import pms  # noqa: F401  (fixture)
+from tests.fixtures.arr_sandbox import arr_settings
 
 
 @pytest.fixture(scope="module")

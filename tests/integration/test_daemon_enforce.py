@@ -13,7 +13,6 @@ from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.send.ledger import counts
 from pipeline.settings import load_settings
 from pipeline.store.db import open_store
-from tests.fixtures.discord import discord  # noqa: F401  (fixture)
 
 ADMIN = "admin@example.org"
 

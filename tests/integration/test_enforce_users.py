@@ -15,7 +15,6 @@ from pipeline.store.audit import trail
 from pipeline.run.commands import enforce, guarded
 from pipeline.run.enforce import run_enforce
 from pipeline.store.db import sql
-from tests.fixtures.discord import discord  # noqa: F401  (fixture)
 from tests.fixtures.enforce_sandbox import ADMIN, EnforceSandbox
 
 # The seeded world's users the policy warns on day 0 (idle 27, 29, 30, 45 days; never watched since joining).

@@ -12,7 +12,6 @@ import requests
 
 from pipeline.run.enforce import run_enforce
 from tests.fixtures.enforce_sandbox import ADMIN, SENDER, EnforceSandbox
-from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 
 WARNED = ("idle 27d", "idle 29d", "idle 30d", "idle 45d", "never watched")
 

@@ -17,7 +17,6 @@ from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.send.optout import optout
 from pipeline.settings import load_settings
 from pipeline.store import open_store
-from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 
 SENDER = "newsletter@example.org"
 

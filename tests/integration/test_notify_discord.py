@@ -8,12 +8,13 @@ from email.policy import default
 import pytest
 
 from pipeline import logs
-from pipeline.notices.admin import DISCORD_LIMIT, MAX_RETRY_AFTER, Notifier
+from pipeline.clients.discord import MAX_RETRY_AFTER
+from pipeline.notices.admin import DISCORD_LIMIT, Notifier
 from pipeline.clock import FixedClock
 from pipeline.send.ledger import counts
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
-from tests.fixtures.discord import TOKEN, discord  # noqa: F401  (fixture)
+from tests.fixtures.discord import TOKEN
 from tests.fixtures.smtp_server import free_port
 
 CLOCK = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))

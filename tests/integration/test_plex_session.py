@@ -12,7 +12,6 @@ from pipeline.errors import BadResponse, ConfigError, Unreachable
 from pipeline.clients.plex import connect, connect_account, disable_autoreload, make_session, plex_errors
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
-from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

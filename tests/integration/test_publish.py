@@ -9,7 +9,6 @@ import requests
 from pipeline.errors import ConfigError, RefusedToAct, Unreachable
 from pipeline.run.publish import YEAR, publish
 from pipeline.settings import PublishSettings
-from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 
 BUCKET = "marquee-site"
 

@@ -14,7 +14,6 @@ from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 from pipeline.sandbox.arr_seed import api_key
 from pipeline.sandbox.seed import generate
 from pipeline.sandbox.world import Item
-from tests.fixtures.arr_sandbox import radarr, sonarr  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

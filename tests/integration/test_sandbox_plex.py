@@ -14,7 +14,6 @@ from pipeline.sandbox.seed import SPECIAL_ARTISTS, SPECIAL_MOVIES, SPECIAL_SHOWS
 from pipeline.settings import PlexSettings
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.plextv import PlexTvSandbox
-from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

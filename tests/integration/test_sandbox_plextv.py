@@ -9,7 +9,6 @@ from plexapi.exceptions import NotFound
 from pipeline.clients.plex import connect
 from pipeline.sandbox.seed import generate
 from pipeline.settings import PlexSettings
-from tests.fixtures.plex_sandbox import pms, plextv  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import requests
 
-from tests.fixtures.moto import FAKE_ENV, aws_env, moto, moto_server  # noqa: F401  (fixtures)
+from tests.fixtures.moto import FAKE_ENV
 from tests.fixtures.outgoing import SENDER, recipients
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,6 @@ from pipeline.render.email.notice import render_digest
 from pipeline.send.run import send_messages
 from pipeline.store.db import memory_store
 from tests.fixtures.email_issue import EMAILS, recipient, settings, snapshot
-from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 from tests.fixtures.smtp_server import Inbox, start_smtp
 
 

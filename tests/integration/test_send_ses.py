@@ -19,7 +19,6 @@ from pipeline.send.run import send_messages
 from pipeline.send.ses import SesBackend
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
-from tests.fixtures.moto import aws_env, moto, moto_server  # noqa: F401  (fixtures)
 from tests.fixtures.outgoing import KEY, SENDER, messages, recipients
 from tests.fixtures.ses_proxy import SEND_PATH, SesProxy
 

@@ -1,0 +1,66 @@
+"""The test tree's own rules: shared code lives in tests/fixtures/ or a conftest.py, never in another test module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def _python(folder: Path, pattern: str) -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if "__pycache__" not in p.parts)
+
+
+def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) for every import in a file; `import a.b` gives names []."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found.append((node.lineno, module, [alias.name for alias in node.names]))
+    return found
+
+
+def _is_fixture(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return ast.unparse(target) in ("pytest.fixture", "fixture")
+
+
+def _fixtures(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and any(_is_fixture(d) for d in node.decorator_list)}
+
+
+def test_no_test_module_imports_another_test_module():
+    offenders = []
+    for path in _python(TESTS, "*.py"):
+        for line, module, names in _imports(path):
+            ours = module == "tests" or module.startswith(("tests.", "."))
+            if ours and any(part.startswith("test_") for part in module.split(".") + names):
+                offenders.append(f"{path.relative_to(TESTS)}:{line} imports {module} {names or ''}".rstrip())
+    assert offenders == [], "move shared helpers to tests/fixtures/ or a conftest.py:\n" + "\n".join(offenders)
+
+
+def test_fixtures_are_never_imported_only_named():
+    fixtures = {f"tests.fixtures.{p.stem}": _fixtures(p) for p in _python(TESTS / "fixtures", "*.py")}
+    offenders = []
+    for path in _python(TESTS, "*.py"):
+        text = path.read_text()
+        for line, module, names in _imports(path):
+            imported = sorted(set(names) & fixtures.get(module, set()))
+            source = text.splitlines()[line - 1]
+            if imported or "noqa: F401" in source:
+                offenders.append(f"{path.relative_to(TESTS)}:{line}: {source.strip()}")
+    assert offenders == [], "fixtures come from tests/conftest.py's pytest_plugins:\n" + "\n".join(offenders)
+
+
+def test_every_fixture_module_is_registered_in_the_root_conftest():
+    tree = ast.parse((TESTS / "conftest.py").read_text())
+    plugins = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                   and [ast.unparse(t) for t in node.targets] == ["pytest_plugins"])
+    with_fixtures = {f"tests.fixtures.{p.stem}" for p in _python(TESTS / "fixtures", "*.py") if _fixtures(p)}
+    assert with_fixtures and sorted(with_fixtures - set(plugins)) == []
