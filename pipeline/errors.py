@@ -26,6 +26,9 @@ class LockBusy(StoreError):
 class SourceError(MarqueeError):
     """An upstream server (Tautulli, Plex, Sonarr, Radarr) failed or answered nonsense."""
 
+    kind = ""  # what went wrong, set by clients.http for callers that react to it: "refused", "server", ...
+    status: int | None = None  # the HTTP status, when there was an answer
+
 
 class Unreachable(SourceError):
     """The server could not be reached at all."""

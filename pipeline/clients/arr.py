@@ -15,10 +15,9 @@ from typing import Any
 
 import requests
 
+from pipeline.clients.http import Failure, HttpClient, one_line, where
 from pipeline.errors import BadResponse, ConfigError, SourceError, Unreachable
-from pipeline.logs import REDACTOR, RedactingFilter
 from pipeline.settings import ArrSettings
-from pipeline.clients.http import reason
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def _put(ids: dict, kind: str, value: str) -> None:
 
 
 class _ArrClient:
-    """One app's v3 API over a requests.Session: `_call` maps every failure to a one-line ArrError."""
+    """One app's v3 API over the shared HTTP layer; every failure is a one-line ArrError."""
 
     app = "Arr"
     env = "ARR"
@@ -88,19 +87,19 @@ class _ArrClient:
     def __init__(self, settings: ArrSettings, session: requests.Session | None = None) -> None:
         if not settings.configured:
             raise ConfigError(f"{self.app} is not configured: set {self.env}_URL and {self.env}_API_KEY")
-        self._base = settings.url.rstrip("/")
-        self.where = re.sub(r"//[^/@]*@", "//", self._base)  # for messages: no user:password@ either
+        key = settings.api_key.get_secret_value()
+        # The key goes per request, never on the session (a session shared with other hosts must not carry
+        # it), and no redirect is followed: requests would forward X-Api-Key wherever it points.
+        self.http = HttpClient(self.app, f"{settings.url.rstrip('/')}/api/v3", timeout=settings.timeout_seconds,
+                               session=session, headers={"X-Api-Key": key, "Accept": "application/json"},
+                               secrets=[key], url_setting=f"{self.env}_URL", key_setting=f"{self.env}_API_KEY",
+                               errors=(ArrUnreachable, ArrBadResponse), describe=self._describe)
+        self.where = where(settings.url)
         self.timeout = settings.timeout_seconds
-        self._key = settings.api_key.get_secret_value()
-        REDACTOR.add(self._key)
-        self._scrub = RedactingFilter([self._key]).redact
-        self._session = session or requests.Session()
-        self._own_session = session is None
         self.warnings: list[str] = []  # health errors the app reports about itself, from health()
 
     def close(self) -> None:
-        if self._own_session:
-            self._session.close()
+        self.http.close()
 
     def health(self) -> None:
         """GET system/status (must answer as this app), then note GET health errors in `.warnings`."""
@@ -114,7 +113,7 @@ class _ArrClient:
         except ArrError as exc:  # status answered, so the app is up; older versions may lack the route
             log.debug("%s health check skipped: %s", self.app, exc)
             issues = []
-        self.warnings = [f"{self.app} health: {i.get('source') or 'check'}: {_line(str(i.get('message', '')))}"
+        self.warnings = [f"{self.app} health: {i.get('source') or 'check'}: {one_line(str(i.get('message', '')))}"
                          for i in issues if isinstance(i, dict) and str(i.get("type")).lower() == "error"]
         for line in self.warnings:
             log.warning("%s", line)
@@ -123,40 +122,27 @@ class _ArrClient:
     def _call(self, method: str, route: str, *, params: dict | None = None, json: Any = None,
               gone_ok: bool = False) -> Any:
         """One request to /api/v3/{route}; the parsed JSON (None for an empty body or a tolerated 404)."""
-        what = f"{method} /api/v3/{route}"
-        try:
-            response = self._session.request(
-                method, f"{self._base}/api/v3/{route}", params=params, json=json, timeout=self.timeout,
-                # Per request, never on the session: a session shared with other hosts must not carry it.
-                headers={"X-Api-Key": self._key, "Accept": "application/json"},
-                # A redirect would forward X-Api-Key to wherever it points (requests only strips Authorization).
-                allow_redirects=False)
-        except requests.Timeout:
-            raise ArrUnreachable(self._scrub(f"{self.app} at {self.where} did not answer {what} within "
-                                             f"{self.timeout:g} s; check that {self.app} is running")) from None
-        except requests.RequestException as exc:
-            log.debug("%s %s failed: %s", self.app, what, self._scrub(repr(exc)))
-            raise ArrUnreachable(self._scrub(f"{self.app} at {self.where} is not reachable ({what}: "
-                                             f"{reason(exc)}); check {self.env}_URL and that "
-                                             f"{self.app} is running")) from None
-        status = response.status_code
-        if status == 404 and gone_ok:
-            return None
-        if status == 401:
-            raise self._bad(f"{self.app} rejected the API key (401 on {what}); check {self.env}_API_KEY")
-        if 300 <= status < 400:
-            raise self._bad(f"{self.app} at {self.where} redirected {what} ({status}); check {self.env}_URL "
-                            "(include the URL base, e.g. http://host:8989/sonarr)")
-        if status >= 400:
-            detail = _detail(response)
-            raise self._bad(f"{self.app} answered {status} to {what}" + (f": {detail}" if detail else ""))
-        if not response.content.strip():
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise self._bad(f"{self.app} sent malformed JSON for {what}; check {self.env}_URL points at "
-                            f"{self.app}") from None
+        return self.http.json(method, f"/{route}", what=f"{method} /api/v3/{route}", params=params, json=json,
+                              gone_ok=gone_ok, empty_ok=True)
+
+    def _describe(self, f: Failure) -> str | None:
+        """The app's wording for what the shared layer found (None: the generic wording)."""
+        app, what = self.app, f.what
+        if f.kind == "timeout":
+            return f"{app} at {self.where} did not answer {what} within {self.timeout:g} s; check that {app} is running"
+        if f.kind in ("unreachable", "tls"):
+            return (f"{app} at {self.where} is not reachable ({what}: {f.reason}); check {self.env}_URL and that "
+                    f"{app} is running")
+        if f.status == 401:
+            return f"{app} rejected the API key (401 on {what}); check {self.env}_API_KEY"
+        if f.kind == "redirect":
+            return (f"{app} at {self.where} redirected {what} ({f.status}); check {self.env}_URL "
+                    "(include the URL base, e.g. http://host:8989/sonarr)")
+        if f.kind in ("refused", "not_found", "client", "server"):
+            return f"{app} answered {f.status} to {what}" + (f": {f.detail}" if f.detail else "")
+        if f.kind in ("login", "html", "not_json", "broken_json"):
+            return f"{app} sent malformed JSON for {what}; check {self.env}_URL points at {app}"
+        return None
 
     def _list(self, method: str, route: str, **kw: Any) -> list[dict]:
         data = self._call(method, route, **kw)
@@ -165,7 +151,7 @@ class _ArrClient:
         return data
 
     def _bad(self, message: str) -> ArrBadResponse:
-        return ArrBadResponse(self._scrub(message))
+        return ArrBadResponse(self.http.redact(message))
 
 
 class SonarrClient(_ArrClient):
@@ -276,21 +262,3 @@ class RadarrClient(_ArrClient):
             # versions answer 201 with the existing one), so a retry after a lost answer converges.
             if "already been added" not in str(exc):
                 raise
-
-
-def _detail(response: requests.Response) -> str:
-    """The app's own error text: {"message": ...} or a validation list's errorMessage values."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        return _line(str(body.get("message") or ""))
-    if isinstance(body, list):
-        return _line("; ".join(str(e.get("errorMessage")) for e in body if isinstance(e, dict)))
-    return ""
-
-
-def _line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -10,15 +10,16 @@ import logging
 import os
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from pipeline.clients.http import Upstream, new_session, page, reason
 from pipeline.errors import BadResponse, ConfigError, Unreachable
 from pipeline.logs import REDACTOR, RedactingFilter
-from pipeline.clients.http import reason
 
 if TYPE_CHECKING:
     from plexapi.myplex import MyPlexAccount
@@ -53,13 +54,30 @@ class _Unverified(HTTPAdapter):
 
 
 def make_session(plex: "PlexSettings") -> requests.Session:
-    """A session for both PlexServer and MyPlexAccount: TLS per settings, plex.tv redirected if asked."""
-    session = requests.Session()
+    """A session for both PlexServer and MyPlexAccount: TLS per settings, plex.tv redirected if asked, and
+    an HTML page (a proxy's sign-in, say) named for what it is instead of reaching plexapi's XML parser."""
+    session = new_session()
     if not plex.verify_tls and plex.url:
         session.mount(plex.url.rstrip("/") + "/", _Unverified())
     if plex.plextv_url.rstrip("/") != PLEXTV:
         session.mount(PLEXTV + "/", _Rewrite(plex.plextv_url))
+    session.hooks["response"].append(_refuse_pages(plex))
     return session
+
+
+def _refuse_pages(plex: "PlexSettings") -> Callable[..., None]:
+    """A response hook raising BadResponse for a 2xx HTML page; statuses stay plexapi's (callers catch NotFound)."""
+    token = plex.token.get_secret_value()
+    pms = Upstream("Plex", plex.url, url_setting="PLEX_URL", key_setting="PLEX_TOKEN", secrets=[token])
+    tv = Upstream("plex.tv", plex.plextv_url, url_setting="plex.plextv_url", key_setting="PLEX_TOKEN", secrets=[token])
+
+    def hook(response: requests.Response, *args: object, **kwargs: object) -> None:
+        if response.status_code >= 300:
+            return
+        failure = page(response, f"{response.request.method} {urlsplit(response.url).path or '/'}")
+        if failure is not None:  # a proxy's sign-in may sit on another host: only plex.tv's own URL is plex.tv
+            raise (tv if response.url.startswith(plex.plextv_url.rstrip("/")) else pms).error(failure)
+    return hook
 
 
 def disable_autoreload() -> None:

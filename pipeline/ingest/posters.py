@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import requests
 from PIL import Image, ImageOps
-from requests.adapters import HTTPAdapter
 
-from pipeline.errors import ConfigError
+from pipeline.clients.http import Failure, HttpClient
+from pipeline.errors import ConfigError, SourceError
 
 if TYPE_CHECKING:
     from pipeline.settings import PlexSettings
@@ -113,11 +113,13 @@ def _read_capped(resp: requests.Response) -> bytes | None:
 class _Fetcher:
     """Downloads for one build; stops asking once Plex is down or refuses the token."""
 
-    def __init__(self, plex: "PlexSettings", session: requests.Session, widths: tuple[int, ...]) -> None:
-        self.base = plex.url.rstrip("/")
-        self.headers = {"X-Plex-Token": plex.token.get_secret_value(), "Accept": "image/jpeg,image/*"}
-        self.timeout = plex.timeout_seconds
-        self.session = session
+    def __init__(self, plex: "PlexSettings", session: requests.Session | None, widths: tuple[int, ...],
+                 workers: int) -> None:
+        token = plex.token.get_secret_value()
+        # No retries: a failure is a placeholder. No redirects: requests would carry the token elsewhere.
+        self.http = HttpClient("Plex", plex.url, timeout=plex.timeout_seconds, session=session, verify=plex.verify_tls,
+                               pool=workers, headers={"X-Plex-Token": token, "Accept": "image/jpeg,image/*"},
+                               secrets=[token], url_setting="PLEX_URL", key_setting="PLEX_TOKEN", describe=_outcome)
         self.widths = widths
         self.stop: str | None = None  # why every further download is pointless
         self.outcomes: Counter[str] = Counter()
@@ -133,18 +135,12 @@ class _Fetcher:
         if self.stop is not None:
             return self._failed(self.stop)
         try:
-            # No redirects: requests would carry the X-Plex-Token header to wherever Plex points.
-            with self.session.get(self.base + thumb, headers=self.headers, timeout=self.timeout,
-                                  allow_redirects=False, stream=True) as resp:
+            with self.http.request("GET", thumb, what="GET poster", stream=True) as resp:
                 status, body = resp.status_code, _read_capped(resp) if resp.status_code == 200 else b""
-        except (requests.ConnectionError, requests.Timeout):
-            return self._failed("Plex unreachable", stop=True)
-        except requests.RequestException as exc:  # the message would carry the URL; the type is enough
+        except SourceError as exc:
+            return self._failed(str(exc), stop=exc.kind in ("unreachable", "timeout", "tls", "refused"))
+        except requests.RequestException as exc:  # the body broke off; its message would carry the URL
             return self._failed(f"request failed ({type(exc).__name__})")
-        if status in (401, 403):
-            return self._failed(f"Plex refused the token ({status})", stop=True)
-        if status == 404:
-            return self._failed("not found")
         if status != 200:
             return self._failed(f"HTTP {status}")
         if body is None:
@@ -164,13 +160,17 @@ class _Fetcher:
         return _cached(rating_key, paths)
 
 
-def _session(plex: "PlexSettings", workers: int) -> requests.Session:
-    session = requests.Session()
-    session.verify = plex.verify_tls
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=workers)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def _outcome(f: Failure) -> str:
+    """A failure as one outcome of the build's summary line, e.g. "not found" (×3)."""
+    if f.kind in ("unreachable", "timeout", "tls"):
+        return "Plex unreachable"
+    if f.kind == "refused":
+        return f"Plex refused the token ({f.status})"
+    if f.kind == "not_found":
+        return "not found"
+    if f.kind == "request":
+        return f"request failed ({f.exception})"
+    return f"HTTP {f.status}"
 
 
 def fetch_posters(items: Iterable[Mapping[str, Any]], plex: "PlexSettings", cache_dir: Path,
@@ -209,15 +209,12 @@ def fetch_posters(items: Iterable[Mapping[str, Any]], plex: "PlexSettings", cach
                     len(todo))
         return found
 
-    own = session is None
-    session = session or _session(plex, workers)
-    fetcher = _Fetcher(plex, session, widths)
+    fetcher = _Fetcher(plex, session, widths, workers)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo))), thread_name_prefix="poster") as pool:
             results = list(pool.map(lambda job: fetcher.get(*job), todo))
     finally:
-        if own:
-            session.close()
+        fetcher.http.close()
     for (rk, _, _), poster in zip(todo, results):
         if poster is not None:
             found[rk] = poster

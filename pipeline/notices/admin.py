@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 import requests
 
+from pipeline.clients.discord import DiscordWebhook, webhook_secrets
 from pipeline.clock import Clock
 from pipeline.logs import REDACTOR
 
@@ -36,9 +37,6 @@ EVENTS = {
     "info": "Notes",
 }
 DISCORD_LIMIT = 2000  # characters per message; Discord answers 400 above it
-MAX_RETRY_AFTER = 30.0  # seconds; a longer rate limit is not worth holding up an enforce run
-RATE_LIMIT_WAITS = 3  # 429s honoured per message before giving up
-RETRY_PAUSE = 1.0  # seconds before the one retry after a 5xx or a connection error
 
 # Inline markdown Discord would render; block syntax (#, >, -) cannot start a line we prefix with "• ".
 _MARKDOWN = re.compile(r"([\\*_~`|\[\]<>])")
@@ -125,17 +123,15 @@ class Notifier:
         if not self.apply:
             log.info("dry run: %d Discord message(s) not posted", len(parts))
             return []
-        session = self._session or requests.Session()
+        hook = DiscordWebhook(url, self.settings.notify.timeout_seconds, session=self._session, sleep=self._sleep)
         try:
             for n, text in enumerate(parts, 1):
-                payload = {"content": text, "allowed_mentions": {"parse": []}, "username": "Marquee"}
-                problem = post_webhook(session, url, payload, self.settings.notify.timeout_seconds, self._sleep)
+                problem = hook.post(text)
                 if problem:
                     where = f" (message {n} of {len(parts)})" if len(parts) > 1 else ""
-                    return [f"Discord notice not posted{where}: {scrub(problem, url)}"]
+                    return [f"Discord notice not posted{where}: {problem}"]
         finally:
-            if self._session is None:
-                session.close()
+            hook.close()
         log.debug("enforce run %s: %d Discord message(s) posted", run_id, len(parts))
         return []
 
@@ -200,72 +196,3 @@ def _cut(line: str, limit: int) -> list[str]:
             current = ""
         current += char
     return pieces + [current]
-
-
-def post_webhook(session: requests.Session, url: str, payload: dict, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """POST once, honouring 429 retry_after and retrying one 5xx or connection error; the problem, or None."""
-    retried, waits = False, 0
-    while True:
-        try:
-            resp = session.post(url, json=payload, timeout=timeout)
-        except requests.Timeout:
-            error = f"no answer within {timeout:g}s"
-        except requests.RequestException as exc:  # its text names the URL: keep only the kind
-            error = f"could not connect ({type(exc).__name__})"
-        else:
-            status = resp.status_code
-            if status < 300:
-                return None
-            if status == 429:
-                wait = retry_after(resp)
-                if wait is None or wait > MAX_RETRY_AFTER or waits >= RATE_LIMIT_WAITS:
-                    shown = "unknown" if wait is None else f"{wait:g}s"
-                    return f"rate-limited by Discord (retry after {shown}); gave up"
-                waits += 1
-                sleep(wait)
-                continue
-            if status < 500:
-                return f"Discord answered HTTP {status}{_reason(resp)}; check DISCORD_WEBHOOK_URL"
-            error = f"Discord answered HTTP {status}"
-        if retried:
-            return f"{error}; gave up after one retry"
-        retried = True
-        sleep(RETRY_PAUSE)
-
-
-def retry_after(resp: requests.Response) -> float | None:
-    """Seconds to wait from a 429: the JSON body's retry_after (seconds, fractional), else the header."""
-    try:
-        value = resp.json().get("retry_after")
-    except (ValueError, AttributeError):
-        value = None
-    if value is None:
-        value = resp.headers.get("Retry-After")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return max(seconds, 0.0)
-
-
-def _reason(resp: requests.Response) -> str:
-    try:
-        message = resp.json().get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return f" ({one_line(str(message))[:120]})" if message else ""
-
-
-def webhook_secrets(url: str) -> list[str]:
-    """The URL, its path and its token: each is enough to post as the webhook."""
-    match = re.search(r"(/api/webhooks/[^/?#\s]+/([^/?#\s]+))", url)
-    return [url] + ([match.group(1), match.group(2)] if match else [])
-
-
-def scrub(text: str, url: str) -> str:
-    for secret in sorted(webhook_secrets(url), key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return REDACTOR.redact(text)
-
-

@@ -35,14 +35,25 @@ class Request:
     seq: int = field(default_factory=lambda: next(_ORDER))
 
 
+# What a reverse proxy with a sign-in in front of a server answers (Authelia, Organizr, a router's portal).
+LOGIN_PAGE = (b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in</title>'
+              b'<meta name="viewport" content="width=device-width"></head><body><form method="post" action="/login">'
+              b'<input name="username" autocomplete="username"><input type="password" name="password">'
+              b'<button type="submit">Sign in</button></form></body></html>\n')
+
+
 @dataclass
 class Fault:
     """What the server does instead of answering: 'down' (drop the connection), 'status'
-    (answer `status`), 'slow' (sleep `delay` first), 'malformed' (cut the body in half)."""
+    (answer `status`, with a Retry-After header when `retry_after` is set), 'slow' (sleep `delay`
+    first), 'malformed' (cut the body in half, with a matching length), 'truncated' (send half the
+    body without a length, then close: the client sees a short body and no error), 'login' (a proxy's
+    HTML sign-in page, 200)."""
 
     kind: str
     status: int = 500
     delay: float = 0.0
+    retry_after: float | None = None
     path: str | None = None      # only requests whose path starts with this
     skip: int = 0                # let this many matching requests through first
     times: int | None = None     # then fail this many times (None: for ever)
@@ -163,15 +174,26 @@ class SandboxServer:
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         if fault is not None and fault.kind == "status":
-            response = Response(fault.status, b"sandbox fault", "text/plain")
+            wait = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+            response = Response(fault.status, b"sandbox fault", "text/plain", wait)
+        elif fault is not None and fault.kind == "login":
+            response = Response(200, LOGIN_PAGE, "text/html; charset=utf-8")
         else:
             try:
                 response = self.handle(request)
             except Exception as exc:  # a bug in a sandbox must show, not hang the client
                 response = Response(500, f"sandbox error: {exc!r}".encode(), "text/plain")
         body = response.body
-        if fault is not None and fault.kind == "malformed":
+        if fault is not None and fault.kind in ("malformed", "truncated"):
             body = body[: len(body) // 2]
+        if fault is not None and fault.kind == "truncated":  # the body ends where the connection does
+            h.close_connection = True
+            h.send_response(response.status)
+            h.send_header("Content-Type", response.content_type)
+            h.send_header("Connection", "close")
+            h.end_headers()
+            h.wfile.write(body)
+            return
 
         gzipped = "gzip" in h.headers.get("Accept-Encoding", "") and len(body) > 1024 and fault is None
         if gzipped:
