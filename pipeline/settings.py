@@ -153,6 +153,13 @@ class EmailSettings(Section):
 
     _url = field_validator("unsubscribe_url")(classmethod(lambda cls, v: _check_url(v)))
 
+    @field_validator("admin_email")
+    @classmethod
+    def _admin(cls, value: str) -> str:
+        if value.strip() and "@" not in value:
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
 
 class SesSettings(Section):
     region: str = "us-east-1"  # AWS region of the SES account
@@ -176,6 +183,10 @@ class SmtpSettings(Section):
 
 
 class UsersSettings(Section):
+    """The lifecycle policy's thresholds: their only defaults and checks (policy.users.UserPolicy.from_settings)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
     welcome_window_days: float = Field(7, ge=0)  # welcome users who joined this recently and were never welcomed
     grace_hours: float = Field(24, ge=0)  # never counted as inactive this soon after joining
     min_play_seconds: int = Field(120, ge=0)  # a play counts toward activity if it lasted this long
@@ -194,7 +205,11 @@ class UsersSettings(Section):
     @model_validator(mode="after")
     def _order(self) -> "UsersSettings":
         if self.warn_days >= self.kick_days:
-            raise ValueError(f"warn_days ({self.warn_days:g}) must be less than kick_days ({self.kick_days:g})")
+            raise ValueError(f"warn_days ({self.warn_days:g}) must be less than kick_days ({self.kick_days:g}), "
+                             "so a warning comes before the removal")
+        if self.grace_hours / 24 >= self.warn_days:
+            raise ValueError(f"grace_hours ({self.grace_hours:g}) must be shorter than warn_days "
+                             f"({self.warn_days:g} days)")
         return self
 
 
@@ -222,6 +237,10 @@ class ArrSettings(Section):
 
 
 class RetentionSettings(Section):
+    """Retention's delay and caps: their only defaults and checks (policy.media.MediaPolicy.from_settings)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
     file: Path = Path("retention.toml")  # assignments and rules, kept under version control
     deletion_delay_hours: float = Field(24, ge=0)  # after the last assigned viewer finished (or a rule matched)
     max_deletions_per_run: int = Field(20, ge=0)  # at most this many movies and episodes per run
@@ -230,6 +249,13 @@ class RetentionSettings(Section):
     arr_delete_files: bool = True  # delete the file through Sonarr/Radarr before Plex deletes the item
     import_exclusion: bool = False  # movies: add a Radarr import exclusion so lists never re-add them
     leaving_soon_collection: str = ""  # keep a Plex collection of this name in sync; empty: off
+
+    @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1: a cap of one deletion nobody meant
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
 
 
 class DaemonSettings(Section):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from pipeline.errors import MarqueeError
 from pipeline.logs import Progress
 from pipeline.policy.guards import data_refusals
-from pipeline.policy.media import Due, Playing, QueueEntry, due
+from pipeline.policy.media import Due, MediaPolicy, Playing, QueueEntry, due
 from pipeline.act.activity import now_playing
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
@@ -45,14 +45,14 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
 
     on_event(name, rating_key) is called after "cascaded" (Sonarr/Radarr done) and "deleted" (Plex done): a test hook.
     """
-    from pipeline.media import media_policy, refresh_queue
+    from pipeline.media import refresh_queue
     from pipeline.media.queue import refresh
 
     now = clock.now()
     result = MediaResult()
     before = dict(store.execute("act/media_queue_keys"))
     entries, _, inputs = refresh(store, settings, now)  # one read of the inputs serves the queue and the due check
-    policy = media_policy(settings)
+    policy = MediaPolicy.from_settings(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
     _report_relisted(store, audit, notifier, result, now, mark=apply)
 

@@ -2,7 +2,7 @@
 
 from pipeline.media.assignments import sync_assignments
 from pipeline.media.config import load_retention
-from pipeline.media.inputs import MediaInputs, media_inputs, media_policy
+from pipeline.media.inputs import MediaInputs, media_inputs
 from pipeline.media.queue import refresh_queue
 
-__all__ = ["MediaInputs", "load_retention", "media_inputs", "media_policy", "refresh_queue", "sync_assignments"]
+__all__ = ["MediaInputs", "load_retention", "media_inputs", "refresh_queue", "sync_assignments"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.errors import ConfigError
-from pipeline.policy.media import Assignment, Keep, MediaItem, MediaPolicy, Rule, Watch
+from pipeline.policy.media import Assignment, Keep, MediaItem, Rule, Watch
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.media.config import load_retention
@@ -25,15 +25,6 @@ class MediaInputs:
     first_queued_at: dict[int, datetime]
     # rating_key -> (Plex's own title, the show's title for an episode): media_queue stores these
     plain_titles: dict[int, tuple[str, str | None]] = field(default_factory=dict)
-
-
-def media_policy(settings: Settings) -> MediaPolicy:
-    """The delay and caps from [retention]."""
-    r = settings.retention
-    policy = MediaPolicy(deletion_delay_hours=r.deletion_delay_hours, max_deletions_per_run=r.max_deletions_per_run,
-                         max_bytes_per_run=r.max_bytes_per_run)
-    policy.validate()
-    return policy
 
 
 def load_rules(store: Store, settings: Settings) -> list[Rule]:

@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from pipeline.policy.media import QueueEntry, queue
+from pipeline.policy.media import MediaPolicy, QueueEntry, queue
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.media.assignments import Synced, sync_assignments
-from pipeline.media.inputs import MediaInputs, media_inputs, media_policy
+from pipeline.media.inputs import MediaInputs, media_inputs
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 QUEUE_SCHEMA = pa.schema([
@@ -24,7 +24,7 @@ QUEUE_SCHEMA = pa.schema([
 def compute_queue(inputs: MediaInputs, settings: Settings, now: datetime) -> list[QueueEntry]:
     """policy.media.queue over the inputs, with the notice period counted from first_queued_at."""
     return queue(inputs.items, inputs.assignments, inputs.watches, inputs.keeps, inputs.rules, now,
-                 media_policy(settings), names=inputs.names, first_queued_at=inputs.first_queued_at)
+                 MediaPolicy.from_settings(settings), names=inputs.names, first_queued_at=inputs.first_queued_at)
 
 
 def refresh_queue(store: Store, settings: Settings, now: datetime) -> list[QueueEntry]:

@@ -10,10 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pipeline.errors import ConfigError
 from pipeline.policy.media_rules import MEDIA_TYPES, Rule, describe, match_time
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 __all__ = [
     "Assignment",
@@ -88,21 +90,18 @@ class Playing:
 
 @dataclass(frozen=True)
 class MediaPolicy:
-    """Delay and per-run caps; None means no cap."""
+    """Delay and per-run caps. [retention] in settings.py holds their defaults and checks; see from_settings."""
 
-    deletion_delay_hours: float = 24
-    max_deletions_per_run: int | None = 20
-    max_bytes_per_run: int | None = None
+    deletion_delay_hours: float  # after the last assigned viewer finished (or a rule matched)
+    max_deletions_per_run: int | None  # None: no cap (settings always set one)
+    max_bytes_per_run: int | None  # None: no cap (settings always set one)
 
-    def validate(self) -> None:
-        """Raise ConfigError with a one-line fix when a value is unusable."""
-        delay = self.deletion_delay_hours
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            raise ConfigError(f"retention deletion_delay_hours must be a number of hours >= 0, not {delay!r}")
-        for name in ("max_deletions_per_run", "max_bytes_per_run"):
-            cap = getattr(self, name)
-            if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
-                raise ConfigError(f"retention {name} must be a whole number >= 0 (or unset for no cap), not {cap!r}")
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "MediaPolicy":
+        """The one way from settings to a policy: the delay and caps of [retention], already checked when loaded."""
+        r = settings.retention
+        return cls(deletion_delay_hours=r.deletion_delay_hours, max_deletions_per_run=r.max_deletions_per_run,
+                   max_bytes_per_run=r.max_bytes_per_run)
 
     @property
     def delay(self) -> timedelta:
@@ -224,7 +223,6 @@ def queue(
     (an entry not in it counts as queued now), so users always get the notice period.
     """
     _aware(now)
-    policy.validate()
     rules = list(rules)
     for rule in rules:
         rule.validate()
@@ -282,7 +280,6 @@ def due(
     "still fully watched and still assigned" hold at the moment of acting.
     """
     _aware(now)
-    policy.validate()
     by_key = {i.rating_key: i for i in items}
     kept = _kept_keys(keeps)
     busy = {p.rating_key for p in playing}

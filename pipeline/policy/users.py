@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
-from pipeline.errors import ConfigError
 from pipeline.policy.plan import Action, Plan
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 ZERO = timedelta(0)
 
@@ -53,55 +54,42 @@ NEW = MemberState()
 
 @dataclass(frozen=True)
 class UserPolicy:
-    """Thresholds of the lifecycle policy; defaults are the issue's."""
+    """Thresholds of the lifecycle policy. [users] in settings.py holds their defaults and checks; see from_settings."""
 
-    welcome_window_days: float = 7  # welcome users who joined this recently and were never welcomed
-    grace_hours: float = 24  # never inactive this soon after joining
-    min_play_seconds: int = 120  # a play counts if it lasted this long (used by the caller's SQL)
-    warn_days: float = 27  # idle this long: warning e-mail with the exact removal date
-    kick_days: float = 30  # idle this long and warned early enough: removal
-    vip: frozenset[str] = frozenset()  # usernames, e-mail addresses or user ids; never warned or removed
-    include_home_users: bool = False  # apply the policy to home and managed users too
-    admin_email: str | None = None  # the admin is never warned or removed
-    max_removals_per_run: int = 5  # refuse (or cap) a run that would remove more
-    max_removal_share: float = 0.2  # refuse a run that would remove more than this share of all members
-    max_data_age_hours: float = 24  # refuse to warn or remove on older data
-    quiet_days: float = 3  # no plays server-wide this long: Tautulli was probably down; refuse
-    max_removal_attempts: int = 3  # failed unshares are retried on later runs up to this many times
+    welcome_window_days: float  # welcome users who joined this recently and were never welcomed
+    grace_hours: float  # never inactive this soon after joining
+    min_play_seconds: int  # a play counts if it lasted this long (used by the caller's SQL)
+    warn_days: float  # idle this long: warning e-mail with the exact removal date
+    kick_days: float  # idle this long and warned early enough: removal
+    vip: frozenset[str]  # usernames, e-mail addresses or user ids; never warned or removed
+    include_home_users: bool  # apply the policy to home and managed users too
+    admin_email: str | None  # the admin is never warned or removed
+    max_removals_per_run: int  # refuse (or cap) a run that would remove more
+    max_removal_share: float  # refuse a run that would remove more than this share of all members
+    max_data_age_hours: float  # refuse to warn or remove on older data
+    quiet_days: float  # no plays server-wide this long: Tautulli was probably down; refuse
+    max_removal_attempts: int  # failed unshares are retried on later runs up to this many times
 
     def __post_init__(self) -> None:
-        # TOML gives a list of strings and numbers; match case-insensitively on strings.
+        # Matched case-insensitively; ids arrive as numbers from a hand-built policy.
         object.__setattr__(self, "vip", frozenset(str(v).strip().lower() for v in self.vip if str(v).strip()))
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "UserPolicy":
+        """The one way from settings to a policy: [users] and email.admin_email, already checked when loaded."""
+        users = settings.users
+        return cls(
+            welcome_window_days=users.welcome_window_days, grace_hours=users.grace_hours,
+            min_play_seconds=users.min_play_seconds, warn_days=users.warn_days, kick_days=users.kick_days,
+            vip=frozenset(users.vip), include_home_users=users.include_home_users,
+            admin_email=settings.email.admin_email.strip() or None, max_removals_per_run=users.max_removals_per_run,
+            max_removal_share=users.max_removal_share, max_data_age_hours=users.max_data_age_hours,
+            quiet_days=users.quiet_days, max_removal_attempts=users.max_removal_attempts)
 
     @property
     def notice(self) -> timedelta:
         """The notice a warning promises: kick_days - warn_days."""
         return timedelta(days=self.kick_days - self.warn_days)
-
-    def validate(self) -> "UserPolicy":
-        """Raise ConfigError naming the first bad threshold; return self when all are sound."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
-                raise ConfigError(f"users.{f.name} must be a finite number, not {value}")
-        positive = ("warn_days", "kick_days", "max_data_age_hours", "quiet_days", "max_removal_attempts")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"users.{name} must be greater than 0 (got {getattr(self, name)})")
-        for name in ("welcome_window_days", "grace_hours", "min_play_seconds", "max_removals_per_run"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"users.{name} must be 0 or more (got {getattr(self, name)})")
-        if self.warn_days >= self.kick_days:
-            raise ConfigError(f"users.warn_days ({self.warn_days}) must be less than users.kick_days "
-                              f"({self.kick_days}) so a warning comes before removal")
-        if self.grace_hours / 24 >= self.warn_days:
-            raise ConfigError(f"users.grace_hours ({self.grace_hours}) must be shorter than users.warn_days "
-                              f"({self.warn_days} days)")
-        if not 0 < self.max_removal_share <= 1:
-            raise ConfigError(f"users.max_removal_share must be above 0 and at most 1 (got {self.max_removal_share})")
-        if self.admin_email is not None and "@" not in self.admin_email:
-            raise ConfigError(f"users.admin_email {self.admin_email!r} is not an e-mail address")
-        return self
 
 
 def decide_users(members: Iterable[Member], states: Mapping[int, MemberState], now: datetime,

@@ -87,22 +87,11 @@ class StepResult:
 Step = Callable[[RunContext], Any]  # returns anything with .lines, .refusals, .failures (StepResult, MediaResult)
 
 
-def user_policy(settings: Settings) -> UserPolicy:
-    users = settings.users
-    return UserPolicy(
-        welcome_window_days=users.welcome_window_days, grace_hours=users.grace_hours,
-        min_play_seconds=users.min_play_seconds, warn_days=users.warn_days, kick_days=users.kick_days,
-        vip=frozenset(users.vip), include_home_users=users.include_home_users,
-        admin_email=settings.email.admin_email or None, max_removals_per_run=users.max_removals_per_run,
-        max_removal_share=users.max_removal_share, max_data_age_hours=users.max_data_age_hours,
-        quiet_days=users.quiet_days, max_removal_attempts=users.max_removal_attempts).validate()
-
-
 def decide(store: Store, settings: Settings, now: datetime) -> Decision:
     """Read members, stored states and the first applied run; let the pure policy decide. Writes nothing."""
     from pipeline.act.states import load_states
 
-    policy = user_policy(settings)
+    policy = UserPolicy.from_settings(settings)
     rows = store.records("policy/members", {"min_play_seconds": policy.min_play_seconds})
     if not rows:
         raise MarqueeError("no user with access to this server is in the store; the policy needs the Plex "

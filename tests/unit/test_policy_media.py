@@ -18,6 +18,8 @@ from pipeline.policy.media import (
     queue,
     relisted,
 )
+from pipeline.settings import Settings, load_settings
+from tests.fixtures.policies import media_policy
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 DAY, HOUR, SECOND = timedelta(days=1), timedelta(hours=1), timedelta(seconds=1)
@@ -195,10 +197,10 @@ def test_delay_boundary_through_decide():
 
 
 @pytest.mark.parametrize("policy,to_delete,capped", [
-    (MediaPolicy(max_deletions_per_run=2), [10, 11], [12, 13]),
-    (MediaPolicy(max_deletions_per_run=None, max_bytes_per_run=3 * GB), [10, 12], [11, 13]),
-    (MediaPolicy(max_deletions_per_run=0), [], [10, 11, 12, 13]),
-    (MediaPolicy(max_deletions_per_run=None, max_bytes_per_run=GB // 2), [], [10, 11, 12, 13]),
+    (media_policy(max_deletions_per_run=2), [10, 11], [12, 13]),
+    (media_policy(max_deletions_per_run=None, max_bytes_per_run=3 * GB), [10, 12], [11, 13]),
+    (media_policy(max_deletions_per_run=0), [], [10, 11, 12, 13]),
+    (media_policy(max_deletions_per_run=None, max_bytes_per_run=GB // 2), [], [10, 11, 12, 13]),
 ])
 def test_caps_in_scheduled_order(policy, to_delete, capped):
     sizes = {10: GB, 11: 3 * GB, 12: 2 * GB, 13: GB}
@@ -214,7 +216,7 @@ def test_caps_in_scheduled_order(policy, to_delete, capped):
 
 def test_unknown_size_waits_under_a_bytes_cap():
     _, got = decide([movie(1, size=None)], [assign(1, ALICE)], [watch(ALICE, 1, -5)], [], [], [], at(),
-                    MediaPolicy(max_bytes_per_run=10 * GB))
+                    media_policy(max_bytes_per_run=10 * GB))
     assert got.to_delete == [] and got.waiting[0].reason.startswith("cap: size unknown")
 
 
@@ -227,15 +229,22 @@ def test_relisted_after_deletion_is_reported_not_queued():
     assert [e.rating_key for e in got.to_delete] == [3]
 
 
-@pytest.mark.parametrize("policy,message", [
-    (MediaPolicy(deletion_delay_hours=-1), "deletion_delay_hours must be a number of hours >= 0"),
-    (MediaPolicy(max_deletions_per_run=-1), "max_deletions_per_run must be a whole number >= 0"),
-    (MediaPolicy(max_bytes_per_run=1.5), "max_bytes_per_run must be a whole number >= 0"),
-    (MediaPolicy(max_deletions_per_run=True), "max_deletions_per_run must be a whole number >= 0"),
+# The delay and caps are checked once, where settings are loaded (settings.py); the policy takes them as they are.
+@pytest.mark.parametrize("change,message", [
+    ({"retention.deletion_delay_hours": -1}, "retention.deletion_delay_hours: Input should be greater than or equal"),
+    ({"retention.deletion_delay_hours": float("inf")}, "retention.deletion_delay_hours: Input should be a finite"),
+    ({"retention.max_deletions_per_run": -1}, "retention.max_deletions_per_run: Input should be greater than or equal"),
+    ({"retention.max_bytes_per_run": 1.5}, "retention.max_bytes_per_run: Input should be a valid integer"),
+    ({"retention.max_deletions_per_run": True}, "retention.max_deletions_per_run: must be a number, not true"),
 ])
-def test_policy_validate(policy, message):
+def test_policy_validate(change, message):
     with pytest.raises(ConfigError, match=message):
-        policy.validate()
+        load_settings(environ={}, dotenv_path=None, overrides=change)
+
+
+def test_the_policy_takes_the_delay_and_caps_from_the_settings():
+    assert MediaPolicy.from_settings(Settings()) == MediaPolicy(deletion_delay_hours=24, max_deletions_per_run=20,
+                                                                max_bytes_per_run=500 * GB)
 
 
 @pytest.mark.parametrize("rule,message", [

@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.policy import Member, MemberState, UserPolicy, cap, decide_users, next_state, share_limit
@@ -12,6 +12,7 @@ from tests.fixtures.policies import user_policy
 
 BASE = datetime(2026, 6, 1, tzinfo=timezone.utc)
 NAMES = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"]
+SETTINGS = settings(max_examples=200, deadline=None)
 
 
 def at(hours: float) -> datetime:
@@ -82,6 +83,7 @@ def worlds(draw):
     return ms, ss, now, draw(policies()), draw(st.booleans()), started_at
 
 
+@SETTINGS
 @given(worlds())
 def test_single_run_never_does_the_unsafe_thing(world):
     ms, ss, now, policy, first_run, started_at = world
@@ -111,6 +113,7 @@ def test_single_run_never_does_the_unsafe_thing(world):
     assert len(cap(plan, policy).removals) <= policy.max_removals_per_run
 
 
+@SETTINGS
 @given(worlds(), st.randoms(use_true_random=False))
 def test_decide_is_deterministic_and_idempotent(world, rnd):
     ms, ss, now, policy, first_run, started_at = world
@@ -143,6 +146,7 @@ def histories(draw):
     return policy, ms, steps
 
 
+@SETTINGS
 @given(histories(), st.randoms(use_true_random=False))
 def test_multi_run_history_with_a_fake_clock(history, rnd):
     policy, ms, steps = history

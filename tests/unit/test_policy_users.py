@@ -7,9 +7,11 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.policy import Action, Member, MemberState, Plan, UserPolicy, cap, check, decide_users, next_state
+from pipeline.settings import Settings, load_settings
+from tests.fixtures.policies import user_policy
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-POLICY = UserPolicy(admin_email="Admin@Example.org", vip=frozenset({"Bestie", "vip@example.org", 77}))
+POLICY = user_policy(admin_email="Admin@Example.org", vip=frozenset({"Bestie", "vip@example.org", 77}))
 
 
 def ago(days: float = 0, hours: float = 0) -> datetime:
@@ -222,31 +224,45 @@ def test_a_user_listed_again_after_a_removal_with_the_same_join_date_is_a_new_me
     assert decide(member(joined=400, played=33), gap) is None
 
 
+# The thresholds are checked once, where settings are loaded (settings.py); the policy takes them as they are.
 @pytest.mark.parametrize("change, words", [
-    (dict(warn_days=30), "warn_days (30) must be less than users.kick_days (30)"),
-    (dict(warn_days=31), "must be less than"),
-    (dict(kick_days=0), "kick_days must be greater than 0"),
-    (dict(grace_hours=-1), "grace_hours must be 0 or more"),
-    (dict(grace_hours=24 * 28), "grace_hours (672) must be shorter"),
-    (dict(max_removal_share=0), "max_removal_share must be above 0"),
-    (dict(max_removal_share=1.5), "at most 1"),
-    (dict(max_removals_per_run=-1), "max_removals_per_run must be 0 or more"),
-    (dict(quiet_days=0), "quiet_days must be greater than 0"),
-    (dict(max_data_age_hours=float("nan")), "max_data_age_hours must be a finite number"),
-    (dict(admin_email="admin"), "is not an e-mail address"),
+    ({"users.warn_days": 30}, "users: warn_days (30) must be less than kick_days (30)"),
+    ({"users.warn_days": 31}, "must be less than"),
+    ({"users.kick_days": 0}, "users.kick_days: Input should be greater than 0"),
+    ({"users.grace_hours": -1}, "users.grace_hours: Input should be greater than or equal to 0"),
+    ({"users.grace_hours": 24 * 28}, "users: grace_hours (672) must be shorter"),
+    ({"users.max_removal_share": 0}, "users.max_removal_share: Input should be greater than 0"),
+    ({"users.max_removal_share": 1.5}, "less than or equal to 1"),
+    ({"users.max_removals_per_run": -1}, "users.max_removals_per_run: Input should be greater than or equal to 0"),
+    ({"users.quiet_days": 0}, "users.quiet_days: Input should be greater than 0"),
+    ({"users.max_data_age_hours": float("nan")}, "users.max_data_age_hours: Input should be a finite number"),
+    ({"users.max_data_age_hours": float("inf")}, "users.max_data_age_hours: Input should be a finite number"),
+    ({"email.admin_email": "admin"}, "email.admin_email: 'admin' is not an e-mail address"),
 ])
 def test_config_validation(change, words):
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")) as err:
-        replace(UserPolicy(), **change).validate()
+        load_settings(environ={}, dotenv_path=None, overrides=change)
     assert "\n" not in str(err.value)
 
 
 def test_default_config_is_the_issues_and_valid():
-    p = UserPolicy().validate()
+    p = UserPolicy.from_settings(Settings())
     assert (p.welcome_window_days, p.grace_hours, p.warn_days, p.kick_days) == (7, 24, 27, 30)
     assert (p.max_removals_per_run, p.max_removal_share, p.include_home_users) == (5, 0.2, False)
     assert p.notice == timedelta(days=3)
-    assert UserPolicy(vip=[" Bob ", 12]).vip == frozenset({"bob", "12"})
+    assert user_policy(vip=[" Bob ", 12]).vip == frozenset({"bob", "12"})
+
+
+def test_the_policy_takes_every_threshold_from_the_settings():
+    settings = load_settings(environ={}, dotenv_path=None, overrides={
+        "users.welcome_window_days": 3, "users.grace_hours": 12, "users.min_play_seconds": 60, "users.warn_days": 10,
+        "users.kick_days": 12.5, "users.vip": ["Bestie"], "users.include_home_users": True,
+        "email.admin_email": "boss@example.org", "users.max_removals_per_run": 2, "users.max_removal_share": 0.5,
+        "users.max_data_age_hours": 6, "users.quiet_days": 1, "users.max_removal_attempts": 4})
+    assert UserPolicy.from_settings(settings) == UserPolicy(
+        welcome_window_days=3, grace_hours=12, min_play_seconds=60, warn_days=10, kick_days=12.5,
+        vip=frozenset({"bestie"}), include_home_users=True, admin_email="boss@example.org", max_removals_per_run=2,
+        max_removal_share=0.5, max_data_age_hours=6, quiet_days=1, max_removal_attempts=4)
 
 
 # guards

@@ -7,7 +7,8 @@ import pytest
 from pipeline.errors import ConfigError
 from pipeline.policy.media import Assignment, Keep, Watch
 from pipeline.policy.media_rules import Rule
-from pipeline.media import media_inputs, media_policy
+from pipeline.media import media_inputs
+from pipeline.policy.media import MediaPolicy
 from pipeline.store.db import memory_store
 from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, DAY, GB, T0, Shelf, at, settings_for
 
@@ -89,9 +90,9 @@ exclude_collections = ["Criterion"]
 
 
 def test_media_policy_follows_the_retention_settings(tmp_path):
-    policy = media_policy(settings_for(tmp_path, **{"retention.deletion_delay_hours": 48,
-                                                    "retention.max_deletions_per_run": 3,
-                                                    "retention.max_bytes_per_run": 10 * GB}))
+    policy = MediaPolicy.from_settings(settings_for(tmp_path, **{"retention.deletion_delay_hours": 48,
+                                                                 "retention.max_deletions_per_run": 3,
+                                                                 "retention.max_bytes_per_run": 10 * GB}))
     assert (policy.deletion_delay_hours, policy.max_deletions_per_run, policy.max_bytes_per_run) == (48, 3, 10 * GB)
 
 
