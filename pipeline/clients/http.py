@@ -173,8 +173,7 @@ def classify(response: requests.Response, what: str, *, expect: str | None = Non
     if status >= 300:
         kind = ("redirect" if status < 400 else "refused" if status in (401, 403) else "not_found" if status == 404
                 else "rate_limited" if status == 429 else "client" if status < 500 else "server")
-        wait = retry_after(response) if status == 429 else None
-        return Failure(kind, what, status=status, detail=detail(response), wait=wait), None
+        return Failure(kind, what, status=status, detail=detail(response)), None
     if expect not in ("json", "json?"):
         return None, None
     content = response.content
@@ -245,9 +244,11 @@ class Upstream:
         said = f": {f.detail}" if f.detail else ""
         titled = f" ('{f.detail}')" if f.detail else ""
         if f.kind in UNREACHABLE:
-            return f"{name} at {self.where} is not reachable ({what}: {f.reason}{tried}); {fix} and that {name} is running"
+            return (f"{name} at {self.where} is not reachable ({what}: {f.reason}{tried});"
+                    f" {fix} and that {name} is running")
         if f.kind == "cut_off":
-            return f"{name} cut its answer to {what} short ({plural(f.attempts, 'attempt')}); check the network to {name}"
+            return (f"{name} cut its answer to {what} short ({plural(f.attempts, 'attempt')});"
+                    f" check the network between Marquee and {name}")
         if f.kind == "request":
             return f"{name} {what} request failed ({f.exception}); {fix}"
         if f.kind == "redirect":
@@ -343,8 +344,8 @@ class HttpClient(Upstream):
                 pause = self._backoff(retries)
             else:
                 raise self.error(failure)
-            log.debug("%s %s: %s (%s), retrying in %.2fs", self.name, what, failure.kind,
-                      failure.status or failure.reason, pause)
+            log.debug("%s", self.redact(f"{self.name} {what}: {failure.kind} ({failure.status or failure.reason}),"
+                                        f" retrying in {pause:.2f}s"))
             self.sleep(pause)
 
     def _backoff(self, n: int) -> float:

@@ -81,7 +81,8 @@ class TautulliClient:
             if f.status >= 500:
                 return (f"Tautulli {cmd} failed: HTTP {f.status} after {tried};"
                         " check that Tautulli is running and see its log")
-            return f"Tautulli {cmd} failed: HTTP {f.status}; check TAUTULLI_URL (include Tautulli's HTTP root if it has one)"
+            return (f"Tautulli {cmd} failed: HTTP {f.status};"
+                    " check TAUTULLI_URL (include Tautulli's HTTP root if it has one)")
         size = f"{f.size:,} bytes"
         if f.kind == "broken_json":
             return (f"Tautulli {cmd} answered with broken JSON ({size}, cut off? {f.detail});"
@@ -89,7 +90,8 @@ class TautulliClient:
         if f.kind == "login":
             return (f"Tautulli {cmd} answered with a sign-in page ({f.content_type}, {size}), not JSON;"
                     " check TAUTULLI_URL points at Tautulli itself, not at a proxy's sign-in page")
-        return f"Tautulli {cmd} answered with {f.content_type}, not JSON ({size}); check TAUTULLI_URL points at Tautulli"
+        return (f"Tautulli {cmd} answered with {f.content_type}, not JSON ({size});"
+                " check TAUTULLI_URL points at Tautulli")
 
 
 def _failed(cmd: str, message: str, tried: str = "") -> str:
