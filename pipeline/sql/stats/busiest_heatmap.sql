@@ -2,16 +2,9 @@
 -- day, in the server's time zone $tz. Only cells with a play are returned; the renderer fills the grid.
 -- A play sits in the cell where it started (its first resumed part), with all of its hours, as
 -- Tautulli's plays-by-hour graphs do. Local (user_id 0) counts: the server was busy all the same.
-WITH parts AS (
-    SELECT started_at, coalesce(nullif(reference_id, 0), play_id) AS session_id,
-           coalesce(played_seconds, 0) AS seconds
-    FROM plays
-    WHERE started_at >= $start AND started_at < $end
-),
-sessions AS (
-    SELECT timezone($tz, min(started_at)) AS local_start, sum(seconds) AS seconds
-    FROM parts
-    GROUP BY session_id
+WITH sessions AS (
+    SELECT timezone($tz, first_played) AS local_start, seconds
+    FROM play_sessions($start, $end)
 )
 SELECT isodow(local_start)::INTEGER AS dow,
        hour(local_start)::INTEGER AS hour,

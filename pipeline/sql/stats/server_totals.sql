@@ -8,34 +8,10 @@
 --   * in the period by started_at within [start, end), not "stopped in the last N days";
 --   * active_viewers leaves out the Local pseudo-user (user_id 0); its plays and hours still count;
 --   * titles counts what a reader sees: a movie (full_title + year), a show, an artist.
-WITH track_artists AS (
-    -- the public plays view has no original_title (a track's own artist); read it for tracks only
-    SELECT play_id, original_title
-    FROM tautulli_history
-    WHERE media_type = 'track' AND started_at >= $prev_start AND started_at < $end
-),
-parts AS (
-    SELECT p.user_id, p.media_type, p.started_at,
-           coalesce(nullif(p.reference_id, 0), p.play_id) AS session_id,
-           coalesce(p.played_seconds, 0) AS seconds,
-           p.started_at >= $start AS current,
-           CASE p.media_type
-               WHEN 'movie' THEN concat_ws('|', 'movie', coalesce(nullif(p.full_title, ''), p.title), p.year)
-               WHEN 'episode' THEN 'show|' || coalesce(p.grandparent_rating_key::VARCHAR, 'title:' || p.grandparent_title)
-               WHEN 'track' THEN 'artist|' || coalesce(nullif(a.original_title, ''), p.grandparent_title)
-           END AS title_key
-    FROM plays p
-    LEFT JOIN track_artists a USING (play_id)
-    WHERE p.started_at >= $prev_start AND p.started_at < $end
-),
-sessions AS (
-    SELECT session_id, current,
-           arg_min(user_id, started_at) AS user_id,
-           arg_min(media_type, started_at) AS media_type,
-           arg_min(title_key, started_at) AS title_key,
-           sum(seconds) AS seconds
-    FROM parts
-    GROUP BY session_id, current
+WITH sessions AS (
+    SELECT *, true AS current FROM play_sessions($start, $end)
+    UNION ALL
+    SELECT *, false AS current FROM play_sessions($prev_start, $start)
 )
 SELECT
     count(*) FILTER (WHERE current)                                          AS plays,
