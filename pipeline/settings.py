@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.text import clean_text
 
 # Secrets are only read from the environment or .env, never from marquee.toml.
 SECRET_ENV = {
@@ -53,6 +54,9 @@ def _check_url(value: str) -> str:
 class ServerSettings(Section):
     name: str = "Plex"  # shown on the site and in e-mails
     timezone: str = "UTC"  # IANA zone the server lives in; periods are cut in it
+
+    # Text that reaches the site, the feeds and e-mail loses control characters, as ingested titles do.
+    _text = field_validator("name")(classmethod(lambda cls, v: clean_text(v)))
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +131,7 @@ class SiteSettings(Section):
     output_dir: Path = Path("output")  # where the built site goes
 
     _url = field_validator("siteurl")(classmethod(lambda cls, v: _check_url(v)))
+    _text = field_validator("title")(classmethod(lambda cls, v: clean_text(v)))
 
 
 class PublishSettings(Section):
@@ -152,6 +157,7 @@ class EmailSettings(Section):
     outbox_dir: Path = Path("output/outbox")  # where dry runs and the outbox backend write .eml files
 
     _url = field_validator("unsubscribe_url")(classmethod(lambda cls, v: _check_url(v)))
+    _text = field_validator("from_name")(classmethod(lambda cls, v: clean_text(v)))
 
     @field_validator("admin_email")
     @classmethod

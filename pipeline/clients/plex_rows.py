@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element
 import pyarrow as pa
 
 from pipeline.clock import utc_from_epoch
+from pipeline.text import clean_or_none, clean_text
 
 # What a section of each type holds, listed one libtype at a time (parents before children).
 LIBTYPES: dict[str, tuple[str, ...]] = {
@@ -65,14 +66,15 @@ def _flag(value: Any) -> bool | None:
 
 
 def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+    """Text less control characters (plexapi drops only those XML forbids), or None for an absent value."""
+    return None if value in (None, "") else clean_text(str(value))
 
 
 # -- server and sections -------------------------------------------------------------------------------
 
 def server_row(server: Any) -> dict:
     """plex_server columns from a connected PlexServer."""
-    return dict(machine_identifier=server.machineIdentifier, name=server.friendlyName,
+    return dict(machine_identifier=server.machineIdentifier, name=clean_or_none(server.friendlyName),
                 version=server.version, allow_media_deletion=bool(server.allowMediaDeletion))
 
 
@@ -81,7 +83,7 @@ def section_row(elem: Element) -> dict:
     # PMS bumps contentChangedAt (a change counter, not a time) on every add, edit or removal in the
     # section; plexapi does not model it. updatedAt is the fallback for servers that lack it.
     changed = _text(elem.get("contentChangedAt")) or _text(elem.get("updatedAt"))
-    return dict(section_id=int(elem.get("key")), title=elem.get("title"), type=elem.get("type"),
+    return dict(section_id=int(elem.get("key")), title=clean_or_none(elem.get("title")), type=elem.get("type"),
                 content_changed=changed, item_count=None)
 
 
@@ -96,7 +98,7 @@ def _size(elem: Element) -> int | None:
 
 def _tags(elem: Element, child: str) -> list[str]:
     """The tag= of each <Label> or <Collection> child, in the order PMS sent them."""
-    return [tag.get("tag") for tag in elem.iterfind(child) if tag.get("tag")]
+    return [clean_text(tag.get("tag")) for tag in elem.iterfind(child) if tag.get("tag")]
 
 
 def item_row(elem: Element, section_id: int) -> dict | None:
@@ -114,7 +116,7 @@ def item_row(elem: Element, section_id: int) -> dict | None:
         rating_key=int(a["ratingKey"]),
         section_id=section_id,
         type=kind,
-        title=a.get("title"),
+        title=clean_or_none(a.get("title")),
         parent_rating_key=_int(a.get("parentRatingKey")),
         grandparent_rating_key=_int(a.get("grandparentRatingKey")),
         parent_title=_text(a.get("parentTitle")),

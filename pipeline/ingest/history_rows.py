@@ -7,10 +7,12 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import BadResponse
+from pipeline.text import ARROW_CONTROL, clean_or_none
 
 # (column, Tautulli field, arrow type) in tautulli_history's order; ip_address is deliberately absent.
 HISTORY_FIELDS: list[tuple[str, str, pa.DataType]] = [
@@ -107,10 +109,25 @@ def _columns(rows: list, fields: list[str], what: str) -> list[list]:
 
 
 def _strings(values: list) -> pa.Array:
+    """Text as Tautulli sent it, less control characters (one \\x0b in a title broke every later build)."""
     try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
+        array = pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):  # numbers, or a lone "\\ud800" escape
+        return pa.array([clean_or_none(v) for v in values], pa.string())
+    return _without_controls(array)
+
+
+# UTF-8 bytes that can start a control character or noncharacter: C0 and DEL, 0xC2 (C1), 0xEF (U+FDD0, U+FFFE).
+_SUSPECT = np.zeros(256, dtype=bool)
+_SUSPECT[[*range(0x20), 0x7F, 0xC2, 0xEF]] = True
+
+
+def _without_controls(array: pa.Array) -> pa.Array:
+    """A byte scan clears almost every column at memory speed; only a suspect one pays for the regex."""
+    data = array.buffers()[2]
+    if data is None or not _SUSPECT[np.frombuffer(data, dtype=np.uint8)].any():
+        return array
+    return pc.replace_substring_regex(array, pattern=ARROW_CONTROL, replacement="")
 
 
 def _numbers(values: list, typ: pa.DataType, what: str, field: str, required: bool) -> pa.Array:

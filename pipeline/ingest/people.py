@@ -11,6 +11,7 @@ import pyarrow as pa
 from pipeline.errors import BadResponse
 from pipeline.store import Store
 from pipeline.clients.tautulli import TautulliClient
+from pipeline.text import clean_or_none
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def ingest_users(store: Store, client: TautulliClient, now: datetime) -> int:
 
 
 def user_row(user: Any) -> dict | None:
-    """One get_users entry as a tautulli_users row; None without a user_id. Names are stored as sent."""
+    """One get_users entry as a tautulli_users row; None without a user_id. Names are kept as sent (see as_text)."""
     if not isinstance(user, dict) or as_int(user.get("user_id")) is None:
         return None
     shared = user.get("shared_libraries") or []
@@ -136,4 +137,5 @@ def as_bool(value: Any) -> bool | None:
 
 
 def as_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    """Text as sent, less control characters (they break the feeds, the charts and e-mail)."""
+    return clean_or_none(value)

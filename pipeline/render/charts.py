@@ -25,6 +25,8 @@ import numpy as np
 import vl_convert as vlc
 from PIL import Image
 
+from pipeline.text import clean_tree
+
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -229,7 +231,8 @@ def platforms_chart(rows: Iterable[Mapping[str, Any]], measure: str = "plays") -
 
 
 def _spec(spec: alt.TopLevelMixin | Mapping[str, Any]) -> dict:
-    return spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
+    """The Vega-Lite dict, without control characters: one in a label aborts vl-convert (a Rust panic)."""
+    return clean_tree(spec.to_dict() if hasattr(spec, "to_dict") else dict(spec))
 
 
 def _small_png(png: bytes) -> bytes:

@@ -7,6 +7,7 @@ reader: their own section and the page around the shared HTML, the text part, an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from pipeline.errors import MarqueeError
 from pipeline.render.email.message import OutgoingMessage, Recipient
 from pipeline.settings import Settings
 from pipeline.stats.issue import SCHEMA_VERSION
+from pipeline.text import clean_text, clean_tree
 import pipeline.render.email.mime as mime
 from pipeline.render.email.headers import issue_url, message_headers, sender, unsubscribe_link, why
 from pipeline.render.email.images import EmailImages, ImageSet, images_mode
@@ -62,7 +64,9 @@ class DigestRenderer:
         if snapshot.get("schema_version") != SCHEMA_VERSION:
             raise MarqueeError(f"issue {snapshot.get('issue_key')}: snapshot schema {snapshot.get('schema_version')}, "
                                f"but this Marquee renders schema {SCHEMA_VERSION}; rebuild the issue")
-        self.snapshot, self.settings = snapshot, settings
+        # A snapshot frozen before ingest cleaned titles may hold control characters (and so may the store).
+        self.snapshot, self.settings = clean_tree(dict(snapshot)), settings
+        snapshot = self.snapshot
         self.key = str(snapshot["issue_key"])
         period_key = str(snapshot["period"]["key"])
         server = str((snapshot.get("server") or {}).get("name") or settings.server.name)
@@ -197,6 +201,9 @@ class DigestRenderer:
         extras: notices about the reader (see email_personal.notices), filled by later features.
         """
         level = self.level
+        if recipient.name:
+            recipient = dataclasses.replace(recipient, name=clean_text(recipient.name))
+        extras = clean_tree(extras)
         html, ctx = self._html(recipient, extras, level)
         while len(html) > self.budget and level < len(DROPS):
             level += 1

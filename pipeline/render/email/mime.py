@@ -12,13 +12,14 @@ from email.utils import formataddr
 from typing import Iterable, Sequence
 
 from pipeline.render.email.images import b64_lines
+from pipeline.text import header_text
 
 CRLF = "\r\n"
 
 
 def one_line(value: object) -> str:
-    """Whitespace collapsed: no CR or LF from a title or a name can start a new header."""
-    return " ".join(str(value).split())
+    """One header line: no CR or LF starts a new header, no control or bidi override (U+202E) disguises a name."""
+    return header_text(value)
 
 
 def header_value(name: str, value: object) -> str:

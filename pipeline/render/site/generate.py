@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from pipeline.errors import ConfigError, MarqueeError
 from pipeline.settings import Settings
 from pipeline.stats.issue import SCHEMA_VERSION
+from pipeline.text import clean_text, clean_tree
 import pipeline.render.site.assets as assets
 from pipeline.render.issue_view import issue_view, namer_for
 from pipeline.policy.media import PUBLIC_WINDOW_DAYS
@@ -63,7 +64,8 @@ def snapshot_of(item: Mapping[str, Any]) -> dict:
     if version > SCHEMA_VERSION:
         raise MarqueeError(f"issue {snap.get('issue_key', '?')} has snapshot schema {version}, newer than this "
                            f"Marquee renders ({SCHEMA_VERSION}); upgrade Marquee")
-    return dict(snap)
+    # A snapshot frozen before ingest cleaned titles may hold control characters: XML feeds refuse them.
+    return clean_tree(dict(snap))
 
 
 def slug_of(snapshot: Mapping[str, Any]) -> str:
@@ -142,8 +144,8 @@ def _reader_version() -> str:
 
 def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None) -> dict:
     """The home page's "Leaving soon" list: title, year and detail only, whatever the caller handed over."""
-    rows = [{"title": str(r.get("title") or "Untitled"), "year": r.get("year"),
-             "detail": str(r.get("detail") or "")} for r in leaving or ()]
+    rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
+             "detail": clean_text(str(r.get("detail") or ""))} for r in leaving or ()]
     return {"LEAVING_SOON": rows[:PUBLIC_ROWS], "LEAVING_SOON_MORE": max(0, len(rows) - PUBLIC_ROWS),
             "LEAVING_SOON_DAYS": PUBLIC_WINDOW_DAYS}
 
