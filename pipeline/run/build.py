@@ -50,7 +50,7 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
     last = store.execute("ingest/last_successful_run")
     data_as_of = last[0][2] if last else None
     freeze = freeze_issues(store, settings, clock.now(), period_key=period_key, data_as_of=data_as_of,
-                           rebuild=rebuild)
+                           rebuild=rebuild, require_ingest=True)
     for line in freeze.skipped:
         log.warning("issue %s", line)
     rows = store.records("issues/all_issues")

@@ -43,13 +43,23 @@ def periods_to_build(store: Store, settings: Settings, now: datetime, period_key
 
 
 def freeze_issues(store: Store, settings: Settings, now: datetime, *, period_key: str | None = None,
-                  data_as_of: datetime | None = None, rebuild: bool = False) -> FreezeResult:
-    """Compute and freeze each period's issue; past issues are never changed unless `rebuild`."""
+                  data_as_of: datetime | None = None, rebuild: bool = False,
+                  require_ingest: bool = False) -> FreezeResult:
+    """Compute and freeze each period's issue; past issues are never changed unless `rebuild`.
+
+    data_as_of: when the last successful ingest finished; a period ending after it is not frozen.
+    require_ingest: with data_as_of None (no ingest ever succeeded), freeze nothing.
+    """
     result = FreezeResult()
     for period in periods_to_build(store, settings, now, period_key):
         key = period.issue_key
         if not period.is_complete(now):
             result.skipped.append(f"{key}: the period has not ended yet ({period.end:%Y-%m-%d %H:%M} UTC)")
+            continue
+        if require_ingest and data_as_of is None:
+            # Frozen now, the issue would stay empty for good: the first real ingest could not change it.
+            result.skipped.append(f"{key}: no ingest has succeeded yet, so nothing is known about the period; "
+                                  "set TAUTULLI_URL and TAUTULLI_API_KEY, then run `invoke build`")
             continue
         if data_as_of is not None and data_as_of < period.end:
             result.skipped.append(f"{key}: the last ingest ({data_as_of:%Y-%m-%d %H:%M} UTC) is older than "
