@@ -35,6 +35,24 @@ _PASSWORD = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.I)
 _TITLE = re.compile(rb"<title[^>]*>([^<]{1,300})</title>", re.I)
 _HTML = re.compile(rb"<(!doctype\s+html|html[\s>])", re.I)
 
+_UNREACHABLE = ("{name} at {where} is not reachable ({what}: {reason}{tried}); check {url_setting} and that"
+                " {name} is running")
+# The generic wording of each kind of failure; "status" covers the error statuses not named here.
+WORDING = {
+    "unreachable": _UNREACHABLE, "timeout": _UNREACHABLE, "tls": _UNREACHABLE,
+    "cut_off": "{name} cut its answer to {what} short ({attempts}); check the network between Marquee and {name}",
+    "request": "{name} {what} request failed ({exception}); check {url_setting}",
+    "redirect": "{name} at {where} redirected {what} (HTTP {status}); check {url_setting}",
+    "refused": "{name} refused {what} (HTTP {status}{said}); check {key_setting}",
+    "rate_limited": "{name} rate-limited {what} (HTTP 429{tried}{asked}); try again later",
+    "login": "{name} at {where} answered {what} with a sign-in page{titled}, not {name}'s API; check {url_setting}"
+             " points at {name} itself, not at a proxy's sign-in page",
+    "html": "{name} at {where} answered {what} with an HTML page{titled}, not {name}'s API; check {url_setting}",
+    "not_json": "{name} answered {what} with {content_type}, not JSON ({size} bytes); check {url_setting}",
+    "broken_json": "{name} answered {what} with broken JSON ({size} bytes{said}); check {url_setting}",
+    "status": "{name} answered HTTP {status} to {what}{said}{tried}",
+}
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -238,36 +256,14 @@ class Upstream:
         return REDACTOR.redact(text)
 
     def describe(self, f: Failure) -> str:
-        """The generic wording, for whatever a client does not word itself."""
-        name, what, fix = self.name, f.what, f"check {self.url_setting}"
-        tried = f", {f.attempts} attempts" if f.attempts > 1 else ""
-        said = f": {f.detail}" if f.detail else ""
-        titled = f" ('{f.detail}')" if f.detail else ""
-        if f.kind in UNREACHABLE:
-            return (f"{name} at {self.where} is not reachable ({what}: {f.reason}{tried});"
-                    f" {fix} and that {name} is running")
-        if f.kind == "cut_off":
-            return (f"{name} cut its answer to {what} short ({plural(f.attempts, 'attempt')});"
-                    f" check the network between Marquee and {name}")
-        if f.kind == "request":
-            return f"{name} {what} request failed ({f.exception}); {fix}"
-        if f.kind == "redirect":
-            return f"{name} at {self.where} redirected {what} (HTTP {f.status}); {fix}"
-        if f.kind == "refused" and self.key_setting:
-            return f"{name} refused {what} (HTTP {f.status}{said}); check {self.key_setting}"
-        if f.kind == "rate_limited":
-            asked = "" if f.wait is None else f", asked to wait {f.wait:g}s"
-            return f"{name} rate-limited {what} (HTTP 429{tried}{asked}); try again later"
-        if f.kind == "login":
-            return (f"{name} at {self.where} answered {what} with a sign-in page{titled}, not {name}'s API; "
-                    f"{fix} points at {name} itself, not at a proxy's sign-in page")
-        if f.kind == "html":
-            return f"{name} at {self.where} answered {what} with an HTML page{titled}, not {name}'s API; {fix}"
-        if f.kind == "not_json":
-            return f"{name} answered {what} with {f.content_type}, not JSON ({f.size:,} bytes); {fix}"
-        if f.kind == "broken_json":
-            return f"{name} answered {what} with broken JSON ({f.size:,} bytes{said}); {fix}"
-        return f"{name} answered HTTP {f.status} to {what}{said}{tried}"
+        """The generic wording (WORDING), for whatever a client does not word itself."""
+        return WORDING.get(f.kind, WORDING["status"]).format(
+            name=self.name, where=self.where, what=f.what, url_setting=self.url_setting,
+            key_setting=self.key_setting or self.url_setting, status=f.status, reason=f.reason,
+            exception=f.exception, content_type=f.content_type, size=f"{f.size:,}",
+            attempts=plural(f.attempts, "attempt"), tried=f", {f.attempts} attempts" if f.attempts > 1 else "",
+            said=f": {f.detail}" if f.detail else "", titled=f" ('{f.detail}')" if f.detail else "",
+            asked="" if f.wait is None else f", asked to wait {f.wait:g}s")
 
 
 class HttpClient(Upstream):
