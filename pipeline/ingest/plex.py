@@ -74,6 +74,8 @@ def ingest_plex(store: Store, settings: Settings, now: datetime, progress: Any =
         changed += _write_items(store, [], gone, now)
     _merge(store, "plex_section_rows", rows.table(listing, rows.SECTION_SCHEMA),
            ["ingest/merge_plex_sections", "ingest/mark_removed_plex_sections"], now)
+    filled = store.execute("ingest/fill_play_sections")[0][0]
+    log.debug("Plex inventory: %d plays got their library", filled)
 
     log.info("Plex inventory: %d users, %d sections (%d not listed again), %d items listed, %d changed",
              len(users), len(listing), skipped, listed, changed)
