@@ -14,7 +14,8 @@ SELECT play_id,
        coalesce(played_seconds, 0) AS seconds,
        coalesce(nullif(platform, ''), 'Unknown') AS platform,
        rating_key AS item_rating_key,
-       CASE media_type WHEN 'movie' THEN 'movie' WHEN 'episode' THEN 'show' WHEN 'track' THEN 'artist' END AS title_kind,
+       CASE media_type WHEN 'movie' THEN 'movie' WHEN 'episode' THEN 'show' WHEN 'track' THEN 'artist' END
+           AS title_kind,
        CASE media_type
            WHEN 'movie' THEN concat_ws('|', 'movie', coalesce(nullif(full_title, ''), title), year)
            WHEN 'episode' THEN 'show|' || coalesce(grandparent_rating_key::VARCHAR, 'title:' || grandparent_title)

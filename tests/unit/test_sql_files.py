@@ -1,0 +1,191 @@
+"""Every named query in pipeline/sql/ (migrations aside, tests/unit/test_store.py runs those) has a caller and runs.
+
+Each file runs with its sample parameters against tests/fixtures/sql_world.py's tiny store, inside a transaction
+that is rolled back, so a query broken by a schema change, or left behind by its caller, fails here.
+A read must return a row there: a sample that returns nothing proves little, so seed the store until it does.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from tests.fixtures.sql_world import ALICE_EMAIL, DIGEST_KEY, SOON, registered_rows, seeded
+from tests.fixtures.stats_world import ALICE, BOB, DAVE, INGESTED, PERIOD, TZ
+
+from pipeline.stats.queries import params_of
+from pipeline.store.db import sql
+
+PIPELINE = Path(__file__).resolve().parents[2] / "pipeline"
+PERIOD_PARAMS = {"start": PERIOD.start, "end": PERIOD.end}
+NOW = {"now": INGESTED}
+
+# The parameters each file binds, as its caller passes them. A new file needs a line here.
+SAMPLES: dict[str, dict] = {
+    "act/allow_media_deletion": {},
+    "act/audit_for": {"subject": "user", "subject_id": ALICE},
+    "act/collection_wanted": {},
+    "act/finish_run": {"run_id": 1, "finished_at": INGESTED, "status": "ok", "summary": "nothing to do"},
+    "act/first_applied_run": {},
+    "act/insert_audit": {},
+    "act/media_deletion_save": {
+        "rating_key": 120, "title": "Up", "media_type": "movie", "size_bytes": 4000, "state": "partial",
+        "agent_ids": '{"tmdb": 14160}', "arr": "radarr", "arr_id": 7, "arr_unmonitored": True,
+        "arr_file_deleted": False, "arr_excluded": False, "plex_deleted": False, "attempts": 1,
+        "last_error": "Radarr unreachable", "started_at": INGESTED, "deleted_at": None, "updated_at": INGESTED},
+    "act/media_deletions_all": {},
+    "act/media_mark_relisted": {"rating_key": 140, "at": INGESTED},
+    "act/media_queue_keys": {},
+    "act/media_relisted": {},
+    "act/start_run": {"started_at": INGESTED, "applied": False, "forced": False, "scope": "users"},
+    "act/user_states": {},
+    "act/user_states_gone": {},
+    "act/user_states_save": {},
+    "act/user_unshared": {"user_id": BOB, "at": INGESTED},
+    "ingest/count_changed_plex_items": {},
+    "ingest/fill_play_sections": {},
+    "ingest/insert_tautulli_history": {},
+    "ingest/last_successful_run": {},
+    "ingest/mark_removed_plex_items": {**NOW, "sections": [1]},
+    "ingest/mark_removed_plex_sections": NOW,
+    "ingest/mark_removed_plex_users": NOW,
+    "ingest/mark_removed_tautulli_users": NOW,
+    "ingest/merge_plex_items": NOW,
+    "ingest/merge_plex_sections": NOW,
+    "ingest/merge_plex_server": {**NOW, "machine_identifier": "abc123", "name": "Marquee", "version": "1.42",
+                                 "allow_media_deletion": True},
+    "ingest/merge_plex_users": NOW,
+    "ingest/merge_tautulli_libraries": NOW,
+    "ingest/merge_tautulli_users": NOW,
+    "ingest/newest_tautulli_play": {},
+    "ingest/next_run_id": {},
+    "ingest/plex_sections_stored": {},
+    "ingest/record_plex_outcome": {"run_id": 1, "items": 30, "plex_skipped": None, "finished_at": INGESTED},
+    "ingest/record_run": {"run_id": 2, "started_at": INGESTED, "finished_at": None, "status": "failed",
+                          "plays_fetched": 0, "plays_new": 0, "users": None, "items": None, "plex_skipped": None,
+                          "error": "Tautulli unreachable"},
+    "ingest/stored_server": {},
+    "ingest/update_tautulli_history": {},
+    "issues/all_issues": {},
+    "issues/list_issues": {"kind": "weekly"},
+    "issues/load_issue": {"issue_key": DIGEST_KEY},
+    "issues/play_span": {},
+    "issues/save_issue": {"issue_key": DIGEST_KEY, "kind": "weekly", "period_key": "2026-W46",
+                          "starts_at": PERIOD.start, "ends_at": PERIOD.end, "built_at": INGESTED,
+                          "snapshot": '{"empty": false}', "schema_version": 1, "replace": True},
+    "issues/user_emails": {},
+    "notices/user_contacts": {},
+    "notices/user_delivery": {"key": DIGEST_KEY, "email": ALICE_EMAIL},
+    "notices/user_warning_stats": {"user_ids": [ALICE, BOB], "since": PERIOD.start, "min_play_seconds": 300},
+    "policy/last_full_ingest": {},
+    "policy/latest_play": {},
+    "policy/members": {"min_play_seconds": 300},
+    "render/leaving_for_users": {},
+    "render/leaving_public": {"until": SOON + timedelta(days=1)},
+    "retention/assigned_watches": {},
+    "retention/assignees_without_access": {},
+    "retention/assignment_counts": {},
+    "retention/assignments_add": {**NOW, "source": "file"},
+    "retention/assignments_drop_stale": {"source": "file"},
+    "retention/assignments_merged": {},
+    "retention/assignments_of_target": {"target": 100},
+    "retention/assignments_remove": {"target": 100, "user_ids": [ALICE]},
+    "retention/episodes_of_show": {"show": 200},
+    "retention/freed_by_month": {"tz": TZ},
+    "retention/item_by_key": {"rating_key": 100},
+    "retention/keep_add": {**NOW, "rating_key": 100, "title": "Heat", "note": ""},
+    "retention/keep_count": {},
+    "retention/keep_of": {"rating_key": 110},
+    "retention/keeps_all": {},
+    "retention/label_assignments": {"prefix": "marquee:"},
+    "retention/library_titles": {},
+    "retention/media_items": {},
+    "retention/queue_drop_kept": {"rating_key": 120},
+    "retention/queue_drop_left": {},
+    "retention/queue_first_queued": {},
+    "retention/queue_save": NOW,
+    "retention/queue_summary": NOW,
+    "retention/relisted_deletions": {},
+    "retention/removed_titles_matching": {"title": "gone", "year": None},
+    "retention/title_choices": {},
+    "retention/titles_matching": {"title": "heat", "year": 1995},
+    "retention/unfinished_deletions": {},
+    "retention/user_directory": {},
+    "retention/user_names": {},
+    "send/add_optout": {**NOW, "email": "dave@example.com", "source": "link"},
+    "send/apply_journal": {"keys": [DIGEST_KEY], "emails": [ALICE_EMAIL], "claims": [1], "states": ["sent"],
+                           "provider_ids": ["ses-1"], "errors": [None], "finished": [INGESTED]},
+    "send/delivery_counts": {"key": DIGEST_KEY},
+    "send/delivery_states": {"key": DIGEST_KEY},
+    "send/digest_users": {},
+    "send/mark_stale_unknown": {},
+    "send/optouts": {},
+    "send/remove_optout": {"email": "bob@example.com"},
+    "send/store_file": {},
+    "send/write_deliveries": {**NOW, "backend": "outbox", "keys": [DIGEST_KEY], "emails": ["dave@example.com"],
+                              "user_ids": [DAVE], "kinds": ["digest"], "states": ["sending"], "provider_ids": [None],
+                              "errors": [None], "sizes": [1024]},
+    # stats/ files also have known answers in tests/unit/test_stats_sql.py
+    "stats/added_totals": PERIOD_PARAMS,
+    "stats/busiest_heatmap": {**PERIOD_PARAMS, "tz": TZ},
+    "stats/community_watchlist": {**PERIOD_PARAMS, "limit": 10, "min_viewers": 2},
+    "stats/issue_users": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
+    "stats/platforms": PERIOD_PARAMS,
+    "stats/recently_added": {**PERIOD_PARAMS, "limit": 10},
+    "stats/server_totals": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
+    "stats/top_movies": {**PERIOD_PARAMS, "limit": 10},
+    "stats/top_music": {**PERIOD_PARAMS, "limit": 10},
+    "stats/top_shows": {**PERIOD_PARAMS, "limit": 10},
+    "stats/top_viewers": {**PERIOD_PARAMS, "limit": 10},
+    "stats/user_shared_titles": {**PERIOD_PARAMS, "limit": 5},
+    "stats/user_streak": {**PERIOD_PARAMS, "tz": TZ},
+    "stats/user_top_titles": {**PERIOD_PARAMS, "limit": 5},
+    "stats/user_totals": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
+}
+_READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def named_queries() -> list[str]:
+    """'folder/name' of every .sql file under pipeline/sql/ except the schema migrations."""
+    root = resources.files("pipeline.sql")
+    return sorted(f"{folder.name}/{entry.name[:-4]}" for folder in root.iterdir()
+                  if folder.is_dir() and folder.name not in ("schema", "__pycache__")
+                  for entry in folder.iterdir() if entry.name.endswith(".sql"))
+
+
+def test_every_named_query_has_sample_parameters():
+    missing = sorted(set(named_queries()) - set(SAMPLES))
+    assert not missing, f"add sample parameters to SAMPLES in {Path(__file__).name} for: {missing}"
+    stale = sorted(set(SAMPLES) - set(named_queries()))
+    assert not stale, f"SAMPLES names files that are gone: {stale}"
+
+
+def test_every_named_query_has_a_caller():
+    """A file nothing runs is dead. stats/ files are run by their bare name (pipeline.stats.queries.run)."""
+    code = "\n".join(p.read_text() for p in PIPELINE.rglob("*.py"))
+    stats_code = "\n".join(p.read_text() for p in (PIPELINE / "stats").glob("*.py"))
+    dead = [name for name in named_queries()
+            if f'"{name}"' not in code
+            and not (name.startswith("stats/") and f'"{name.split("/", 1)[1]}"' in stats_code)]
+    assert not dead, f"no code in pipeline/ runs: {dead}; delete the file or call it"
+
+
+@pytest.mark.parametrize("name", named_queries())
+def test_every_named_query_runs_on_the_seeded_store(name):
+    if name not in SAMPLES:
+        pytest.fail(f"pipeline/sql/{name}.sql has no sample parameters in SAMPLES")
+    assert params_of(name) == set(SAMPLES[name]), "SAMPLES must bind exactly the file's parameters"
+    store = seeded()
+    for relation, table in registered_rows().items():
+        store.con.register(relation, table)
+    store.con.execute("BEGIN")
+    try:
+        rows = store.execute(name, SAMPLES[name])
+    finally:
+        store.con.execute("ROLLBACK")
+    if _READ.match(_COMMENT.sub("", sql(name))):
+        assert rows, f"{name} read nothing from the seeded store: seed tests/fixtures/sql_world.py so it does"
