@@ -239,7 +239,7 @@ def test_the_command_prints_the_plan_and_exits_zero(sb, capsys):
     assert "Dry run" in out and "warn " in out and "plan: 2 welcome, 5 warn" in out
 
 
-def test_admin_notices_reach_discord_end_to_end(sb, discord):  # noqa: F811
+def test_admin_notices_reach_discord_end_to_end(sb, discord):
     warned_then_due(sb)
     result = apply(sb, **{"notify.discord_webhook_url": discord.url})
     assert result.failures == 0

@@ -23,7 +23,7 @@ def per_address(url) -> Counter:
 
 
 @pytest.fixture
-def sb(tmp_path, moto):  # noqa: F811
+def sb(tmp_path, moto):
     with EnforceSandbox(tmp_path, **{"email.backend": "ses", "ses.endpoint_url": moto,
                                      "ses.max_send_rate": 100}) as sandbox:
         sandbox.ingest()
@@ -35,7 +35,7 @@ def apply(sb):
         return run_enforce(store, sb.settings(), sb.clock, apply=True, scope="users")
 
 
-def test_warnings_and_welcomes_go_out_through_ses_once(sb, moto):  # noqa: F811
+def test_warnings_and_welcomes_go_out_through_ses_once(sb, moto):
     boto3.client("sesv2", endpoint_url=moto, region_name="us-east-1").create_email_identity(EmailIdentity=SENDER)
     result = apply(sb)
     assert result.failures == 0
@@ -48,7 +48,7 @@ def test_warnings_and_welcomes_go_out_through_ses_once(sb, moto):  # noqa: F811
     assert warned == [(len(WARNED),)]
 
 
-def test_an_unverified_sender_fails_the_warnings_and_postpones_removal(sb, moto):  # noqa: F811
+def test_an_unverified_sender_fails_the_warnings_and_postpones_removal(sb, moto):
     result = apply(sb)  # SES rejects every message: the sender is not verified
     assert result.failures == len(WARNED) + 2  # the two welcomes are left for the next run too
     assert sb.query("SELECT count(*) FROM member_states WHERE warned_at IS NOT NULL OR welcomed_at IS NOT NULL") \

@@ -28,7 +28,7 @@ def per_address(url) -> Counter:
 
 
 @pytest.fixture
-def sent(moto, tmp_path):  # noqa: F811
+def sent(moto, tmp_path):
     """A store with one frozen issue, settings that send through moto, and the clock."""
     world = generate(seed=5, users=24, plays=3000)
     clock = FixedClock(datetime.fromtimestamp(world.now, timezone.utc))
@@ -51,7 +51,7 @@ def readers(world):
     return {u.email.lower() for u in world.users if u.email and u.in_tautulli and not u.is_owner}
 
 
-def test_a_dry_run_writes_one_eml_per_reader_and_sends_nothing(sent, moto, tmp_path):  # noqa: F811
+def test_a_dry_run_writes_one_eml_per_reader_and_sends_nothing(sent, moto, tmp_path):
     store, settings, clock, key, world = sent
     summary = send_issue(store, settings, clock)
     files = sorted(p.name for p in (tmp_path / "outbox" / "dry-run").rglob("*.eml"))
@@ -60,7 +60,7 @@ def test_a_dry_run_writes_one_eml_per_reader_and_sends_nothing(sent, moto, tmp_p
     assert any("without an e-mail address" in line for line in summary.lines)  # managed home users, named
 
 
-def test_apply_sends_each_reader_exactly_once_and_a_rerun_sends_nobody(sent, moto):  # noqa: F811
+def test_apply_sends_each_reader_exactly_once_and_a_rerun_sends_nobody(sent, moto):
     store, settings, clock, key, world = sent
     first = send_issue(store, settings, clock, apply=True)
     counts = per_address(moto)
@@ -70,7 +70,7 @@ def test_apply_sends_each_reader_exactly_once_and_a_rerun_sends_nobody(sent, mot
     assert again.sent == 0 and per_address(moto) == counts
 
 
-def test_a_preview_is_not_a_readers_delivery(sent, moto):  # noqa: F811
+def test_a_preview_is_not_a_readers_delivery(sent, moto):
     store, settings, clock, key, world = sent
     reader = sorted(readers(world))[0]
     preview = send_issue(store, settings, clock, apply=True, to=reader.upper())
@@ -79,7 +79,7 @@ def test_a_preview_is_not_a_readers_delivery(sent, moto):  # noqa: F811
     assert per_address(moto)[reader] == 2  # the preview, then the real digest
 
 
-def test_an_unsubscribed_reader_gets_no_digest(sent, moto):  # noqa: F811
+def test_an_unsubscribed_reader_gets_no_digest(sent, moto):
     store, settings, clock, key, world = sent
     gone = sorted(readers(world))[1]
     optout(store, gone)

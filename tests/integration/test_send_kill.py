@@ -43,7 +43,7 @@ def states(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def child_env(moto, tmp_path):  # noqa: F811
+def child_env(moto, tmp_path):
     boto3.client("sesv2", endpoint_url=moto, region_name="us-east-1").create_email_identity(EmailIdentity=SENDER)
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), **FAKE_ENV,
             "MARQUEE_DATA_DIR": str(tmp_path / "data"), "MARQUEE__EMAIL__BACKEND": "ses",
@@ -64,7 +64,7 @@ EVERYONE = [r.email for r in recipients(N)]
 
 
 @pytest.mark.parametrize("k", [1, 5, N])
-def test_killed_after_a_claim(moto, child_env, tmp_path, k):  # noqa: F811
+def test_killed_after_a_claim(moto, child_env, tmp_path, k):
     """Claimed, never called: the message did not go, but the ledger cannot know that."""
     killed(run_child(child_env, "--kill-on", "claimed", "--kill-at", str(k)))
     assert sum(per_address(moto).values()) == k - 1
@@ -82,7 +82,7 @@ def test_killed_after_a_claim(moto, child_env, tmp_path, k):  # noqa: F811
 
 
 @pytest.mark.parametrize("k", [1, 5, N])
-def test_killed_after_a_call(moto, child_env, tmp_path, k):  # noqa: F811
+def test_killed_after_a_call(moto, child_env, tmp_path, k):
     """Called, not recorded: the message went out; only resend_unknown (on purpose) may repeat it."""
     killed(run_child(child_env, "--kill-on", "called", "--kill-at", str(k)))
     assert per_address(moto) == Counter({e: 1 for e in EVERYONE[:k]})
@@ -102,7 +102,7 @@ def test_killed_after_a_call(moto, child_env, tmp_path, k):  # noqa: F811
 
 
 @pytest.mark.parametrize("k", [1, 5, N])
-def test_killed_after_a_record(moto, child_env, tmp_path, k):  # noqa: F811
+def test_killed_after_a_record(moto, child_env, tmp_path, k):
     """Recorded: the k-th is safely sent. At most the next claim (never called) is left unknown."""
     killed(run_child(child_env, "--kill-on", "recorded", "--kill-at", str(k)))
     assert per_address(moto) == Counter({e: 1 for e in EVERYONE[:k]})
@@ -119,7 +119,7 @@ def test_killed_after_a_record(moto, child_env, tmp_path, k):  # noqa: F811
 
 
 @pytest.mark.parametrize("kill_on, k", [("called", 6), ("claimed", 7), ("recorded", 3)])
-def test_killed_with_parallel_calls(moto, child_env, tmp_path, kill_on, k):  # noqa: F811
+def test_killed_with_parallel_calls(moto, child_env, tmp_path, kill_on, k):
     """Four calls in flight: only messages in the in-flight window can be unknown, never duplicated."""
     child_env["MARQUEE__SES__CONCURRENCY"] = "4"
     killed(run_child(child_env, "--kill-on", kill_on, "--kill-at", str(k)))

@@ -18,7 +18,7 @@ def digests():
     return render_digest(snapshot(), settings(), [recipient(u) for u in EMAILS] + [recipient(None)])
 
 
-def test_rendered_digests_through_ses(moto, digests, tmp_path):  # noqa: F811
+def test_rendered_digests_through_ses(moto, digests, tmp_path):
     conf = settings(**{"email.backend": "ses", "ses.endpoint_url": moto, "ses.max_send_rate": 100,
                        "email.outbox_dir": str(tmp_path)})
     boto3.client("sesv2", endpoint_url=moto, region_name="us-east-1").create_email_identity(

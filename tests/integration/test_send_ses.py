@@ -53,12 +53,12 @@ def store():
 
 
 @pytest.fixture
-def proxy(moto):  # noqa: F811
+def proxy(moto):
     with SesProxy(moto) as server:
         yield server
 
 
-def test_messages_land_once_with_their_bytes_and_ids(moto, store, tmp_path):  # noqa: F811
+def test_messages_land_once_with_their_bytes_and_ids(moto, store, tmp_path):
     verify_sender(moto)
     settings = ses_settings(moto, tmp_path)
     summary = send_messages(store, settings, messages(25), apply=True)
@@ -80,7 +80,7 @@ def test_messages_land_once_with_their_bytes_and_ids(moto, store, tmp_path):  # 
     assert len(delivered(moto)) == 25
 
 
-def test_the_account_rate_is_read_when_none_is_configured(moto, tmp_path):  # noqa: F811
+def test_the_account_rate_is_read_when_none_is_configured(moto, tmp_path):
     verify_sender(moto)
     backend = SesBackend(ses_settings(moto, tmp_path, **{"ses.max_send_rate": 0}))
     backend.open()
@@ -91,7 +91,7 @@ def test_the_account_rate_is_read_when_none_is_configured(moto, tmp_path):  # no
     assert configured.rate == 14
 
 
-def test_options_reach_ses(proxy, moto, store, tmp_path):  # noqa: F811
+def test_options_reach_ses(proxy, moto, store, tmp_path):
     verify_sender(moto)
     settings = ses_settings(proxy.url, tmp_path, **{"ses.configuration_set": "newsletter",
                                                     "ses.contact_list": "plex-viewers", "ses.topic": "weekly"})
@@ -105,7 +105,7 @@ def test_options_reach_ses(proxy, moto, store, tmp_path):  # noqa: F811
 
 
 @pytest.mark.parametrize("code", ["TooManyRequestsException", "Throttling", "LimitExceededException"])
-def test_throttling_is_retried_and_everything_lands_once(proxy, moto, store, tmp_path, code):  # noqa: F811
+def test_throttling_is_retried_and_everything_lands_once(proxy, moto, store, tmp_path, code):
     verify_sender(moto)
     proxy.throttle, proxy.throttle_code = 7, code
     summary = send_messages(store, ses_settings(proxy.url, tmp_path), messages(12), apply=True, retry=FAST)
@@ -115,7 +115,7 @@ def test_throttling_is_retried_and_everything_lands_once(proxy, moto, store, tmp
     assert counts(store, KEY) == {"sent": 12}
 
 
-def test_server_errors_are_retried(proxy, moto, store, tmp_path):  # noqa: F811
+def test_server_errors_are_retried(proxy, moto, store, tmp_path):
     verify_sender(moto)
     proxy.fail("status", status=503, path=SEND_PATH, times=4)
     summary = send_messages(store, ses_settings(proxy.url, tmp_path), messages(6), apply=True, retry=FAST)
@@ -123,7 +123,7 @@ def test_server_errors_are_retried(proxy, moto, store, tmp_path):  # noqa: F811
     assert per_address(moto) == Counter({r.email: 1 for r in recipients(6)})
 
 
-def test_throttling_that_never_ends_leaves_messages_pending(proxy, moto, store, tmp_path):  # noqa: F811
+def test_throttling_that_never_ends_leaves_messages_pending(proxy, moto, store, tmp_path):
     verify_sender(moto)
     proxy.throttle = 10_000
     settings = ses_settings(proxy.url, tmp_path, **{"ses.concurrency": 1})
@@ -136,7 +136,7 @@ def test_throttling_that_never_ends_leaves_messages_pending(proxy, moto, store, 
     assert len(delivered(moto)) == 2
 
 
-def test_a_rejected_recipient_fails_alone(proxy, moto, store, tmp_path):  # noqa: F811
+def test_a_rejected_recipient_fails_alone(proxy, moto, store, tmp_path):
     verify_sender(moto)
     bad = recipients(5)[2].email
     proxy.reject[bad] = ("Email address is not verified. The following identities failed the check in region "
@@ -151,7 +151,7 @@ def test_a_rejected_recipient_fails_alone(proxy, moto, store, tmp_path):  # noqa
     assert (later.sent, later.skipped_failed) == (0, 1)
 
 
-def test_a_rejected_sender_stops_the_run(proxy, moto, store, tmp_path):  # noqa: F811
+def test_a_rejected_sender_stops_the_run(proxy, moto, store, tmp_path):
     verify_sender(moto)
     third = recipients(3)[2].email
     proxy.reject[third] = ("Email address is not verified. The following identities failed the check in region "
@@ -163,19 +163,19 @@ def test_a_rejected_sender_stops_the_run(proxy, moto, store, tmp_path):  # noqa:
     assert len(delivered(moto)) == 2
 
 
-def test_an_unverified_sender_is_refused_before_anything_is_claimed(moto, store, tmp_path):  # noqa: F811
+def test_an_unverified_sender_is_refused_before_anything_is_claimed(moto, store, tmp_path):
     with pytest.raises(ConfigError, match=f"neither {SENDER} nor marquee.test is a verified identity"):
         send_messages(store, ses_settings(moto, tmp_path), messages(3), apply=True)
     assert counts(store, KEY) == {} and delivered(moto) == []
 
 
-def test_a_verified_domain_is_enough(moto, store, tmp_path):  # noqa: F811
+def test_a_verified_domain_is_enough(moto, store, tmp_path):
     verify_sender(moto, "marquee.test")
     assert send_messages(store, ses_settings(moto, tmp_path), messages(2), apply=True).sent == 2
 
 
 @pytest.mark.parametrize("rate", [0, 500])
-def test_bad_credentials_stop_the_run_in_one_line(moto, store, tmp_path, rate):  # noqa: F811
+def test_bad_credentials_stop_the_run_in_one_line(moto, store, tmp_path, rate):
     verify_sender(moto)
     requests.post(f"{moto}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()  # IAM checks on
     with pytest.raises(ConfigError) as caught:
@@ -185,7 +185,7 @@ def test_bad_credentials_stop_the_run_in_one_line(moto, store, tmp_path, rate): 
     assert counts(store, KEY) == {}
 
 
-def test_the_suppression_list_is_honoured(proxy, moto, store, tmp_path):  # noqa: F811
+def test_the_suppression_list_is_honoured(proxy, moto, store, tmp_path):
     verify_sender(moto)
     people = recipients(6)
     proxy.suppressed = {people[1].email: "BOUNCE", people[4].email: "COMPLAINT", "else@where.test": "BOUNCE"}
@@ -197,7 +197,7 @@ def test_the_suppression_list_is_honoured(proxy, moto, store, tmp_path):  # noqa
     assert len(proxy.requests_to("/v2/email/suppression/addresses", "GET")) == 2  # followed NextToken
 
 
-def test_no_suppression_list_in_moto_is_one_log_line(moto, store, tmp_path, caplog):  # noqa: F811
+def test_no_suppression_list_in_moto_is_one_log_line(moto, store, tmp_path, caplog):
     verify_sender(moto)
     with caplog.at_level(logging.INFO):
         summary = send_messages(store, ses_settings(moto, tmp_path), messages(3), apply=True)
@@ -206,7 +206,7 @@ def test_no_suppression_list_in_moto_is_one_log_line(moto, store, tmp_path, capl
     assert len(lines) == 1 and "not available" in lines[0] and "404" in lines[0]
 
 
-def test_opt_outs_are_honoured(moto, store, tmp_path):  # noqa: F811
+def test_opt_outs_are_honoured(moto, store, tmp_path):
     verify_sender(moto)
     who = recipients(3)[1].email
     optout(store, who)
@@ -218,7 +218,7 @@ def test_opt_outs_are_honoured(moto, store, tmp_path):  # noqa: F811
     assert per_address(moto)[who] == 1
 
 
-def test_dry_run_writes_eml_and_touches_neither_ledger_nor_ses(proxy, moto, store, tmp_path):  # noqa: F811
+def test_dry_run_writes_eml_and_touches_neither_ledger_nor_ses(proxy, moto, store, tmp_path):
     settings = ses_settings(proxy.url, tmp_path)  # the sender is not even verified
     summary = send_messages(store, settings, messages(4), apply=False)
     assert summary.dry_run_files == 4 and not summary.applied
@@ -228,7 +228,7 @@ def test_dry_run_writes_eml_and_touches_neither_ledger_nor_ses(proxy, moto, stor
     assert store.con.execute("SELECT count(*) FROM deliveries").fetchall() == [(0,)]
 
 
-def test_a_dropped_connection_is_unknown_until_resent_on_purpose(proxy, moto, store, tmp_path):  # noqa: F811
+def test_a_dropped_connection_is_unknown_until_resent_on_purpose(proxy, moto, store, tmp_path):
     verify_sender(moto)
     settings = ses_settings(proxy.url, tmp_path, **{"ses.concurrency": 1})
     proxy.fail("down", path=SEND_PATH, skip=1, times=1)  # the second send never gets an answer
@@ -244,7 +244,7 @@ def test_a_dropped_connection_is_unknown_until_resent_on_purpose(proxy, moto, st
 
 
 @pytest.mark.parametrize("rate", [0, 500])
-def test_nobody_listening_is_unreachable(aws_env, store, tmp_path, rate):  # noqa: F811
+def test_nobody_listening_is_unreachable(aws_env, store, tmp_path, rate):
     from pipeline.errors import Unreachable
     from tests.fixtures.smtp_server import free_port
 

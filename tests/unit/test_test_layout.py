@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
+REDEFINED = re.compile(r"#\s*noqa:.*\bF811\b")
 
 
 def _python(folder: Path, pattern: str) -> list[Path]:
@@ -55,6 +57,9 @@ def test_fixtures_are_never_imported_only_named():
             source = text.splitlines()[line - 1]
             if imported or "noqa: F401" in source:
                 offenders.append(f"{path.relative_to(TESTS)}:{line}: {source.strip()}")
+        # F811 (redefinition) is what naming an imported fixture as an argument looks like to a linter.
+        offenders += [f"{path.relative_to(TESTS)}:{n}: {row.strip()}"
+                      for n, row in enumerate(text.splitlines(), 1) if REDEFINED.search(row)]
     assert offenders == [], "fixtures come from tests/conftest.py's pytest_plugins:\n" + "\n".join(offenders)
 
 
