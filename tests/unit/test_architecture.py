@@ -24,7 +24,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "media": {"base", "store", "policy"},
     "render": {"base", "stats", "policy"},
     "send": {"base", "store", "render"},
-    "notices": {"base", "store", "render", "send", "clients"},
+    "notices": {"base", "store", "policy", "render", "send", "clients"},
     "act": {"base", "clients", "store", "policy", "media", "notices"},
     "run": {"base", "clients", "store", "policy", "ingest", "stats", "media", "render", "send", "notices", "act",
             "sandbox"},
@@ -33,7 +33,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 
 def stage_of(module: str) -> str | None:
     parts = module.split(".")
-    if parts[0] != "pipeline" or len(parts) < 2:
+    if parts[0] != "pipeline" or len(parts) < 2 or parts[1] == "__init__":
         return None
     return "base" if parts[1] in BASE else parts[1]
 
