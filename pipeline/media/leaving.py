@@ -1,7 +1,8 @@
 """Leaving-soon notices: each reader's own queued titles for their digest, and titles only for the site.
 
 Reads the deletion queue (`media_queue`) that retention fills; it decides nothing. What a reader's
-digest lists is theirs alone. The public list carries no user, size, reason or date.
+digest lists is theirs alone. The public list carries no user, size or reason; the site's version
+adds the day each title leaves, in the server's time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.policy.media import PUBLIC_WINDOW_DAYS
 
-__all__ = ["PUBLIC_WINDOW_DAYS", "episode_title", "keep_rule", "leaving_for_users", "leaving_public"]
+__all__ = ["PUBLIC_WINDOW_DAYS", "episode_title", "keep_rule", "leaving_for_users", "leaving_public",
+           "leaving_public_dated"]
 
 
 def _aware(now: datetime) -> None:
@@ -70,16 +72,25 @@ def leaving_for_users(store: Store, settings: Settings, now: datetime) -> dict[i
     return out
 
 
-def leaving_public(store: Store, settings: Settings, now: datetime) -> list[dict]:
-    """What leaves within PUBLIC_WINDOW_DAYS, soonest first: [{"title", "year", "detail"}], a show once.
+def leaving_public_dated(store: Store, settings: Settings, now: datetime) -> list[dict]:
+    """What leaves within PUBLIC_WINDOW_DAYS, soonest first: [{"title", "year", "detail", "leaving_on"}], a show once.
 
-    detail is "3 episodes" for a show, "" for a movie. Nothing else about an item is returned.
+    detail is "3 episodes" for a show, "" for a movie; leaving_on is the local day the first of it leaves
+    (today for what is overdue). Nothing else about an item is returned.
     """
     _aware(now)
+    zone = ZoneInfo(settings.server.timezone)
+    today = now.astimezone(zone).date()
     until = now + timedelta(days=PUBLIC_WINDOW_DAYS)
     out = []
     for row in store.records("render/leaving_public", {"until": until}):
         n = int(row["items"])
         detail = (f"{n} episode" + ("" if n == 1 else "s")) if row["is_show"] else ""
-        out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail})
+        out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail,
+                    "leaving_on": _leaving_on(row["first_at"], zone, today)})
     return out
+
+
+def leaving_public(store: Store, settings: Settings, now: datetime) -> list[dict]:
+    """The same list as titles only, without the day: [{"title", "year", "detail"}]."""
+    return [{k: v for k, v in row.items() if k != "leaving_on"} for row in leaving_public_dated(store, settings, now)]

@@ -41,6 +41,12 @@ TEAL = "#0d9488"       # platforms
 MAX_BARS = 15          # longer top lists stay in the page's table; the chart shows their head
 WIDTH = 520            # CSS pixels: fits a 600 px e-mail column with its padding
 PNG_SCALE = 2          # sharp on high-density screens
+# The heatmap is drawn for a phone: 24 columns in about 320 CSS px, so a 375 px screen shows it at its
+# own size and its 12 px labels stay 12 px. Wider screens may scale it up; nothing scales it down much.
+HEAT_STEP = 11.75      # CSS px per hour column
+HEAT_ROW = 17          # CSS px per day row
+HEAT_FONT = 12         # CSS px, axis labels
+HEAT_DOT = 100         # largest dot's area in px²: about 11 px across, inside its column
 
 CONFIG: dict[str, Any] = {
     "background": "transparent",
@@ -86,7 +92,7 @@ def _chart(values: list[dict], description: str) -> alt.Chart:
     return alt.Chart(alt.Data(values=values), description=description).configure(**CONFIG)
 
 
-def heatmap_chart(cells: Iterable[Mapping[str, Any]], measure: str = "plays") -> alt.Chart:
+def heatmap_chart(cells: Iterable[Mapping[str, Any]], measure: str = "plays") -> alt.LayerChart:
     """Day of week × hour of day as a punch card: a bigger dot where there was more.
 
     cells: [{"dow": 0, "hour": 20, "plays": 3, "hours": 2.5}, ...]; dow 0 is Monday (ISO),
@@ -100,16 +106,21 @@ def heatmap_chart(cells: Iterable[Mapping[str, Any]], measure: str = "plays") ->
     top = max(grid.values()) or 1.0
     x = alt.X("hour:O", title=None, scale=alt.Scale(domain=list(range(24))),
               axis=alt.Axis(labelAngle=0, labelExpr="datum.value % 3 == 0 ? datum.value : ''", ticks=False,
-                            domain=False))
+                            domain=False, labelFontSize=HEAT_FONT))
     y = alt.Y("day:O", title=None, scale=alt.Scale(domain=[d[:3] for d in DAYS]),
-              axis=alt.Axis(ticks=False, domain=False))
+              axis=alt.Axis(ticks=False, domain=False, labelFontSize=HEAT_FONT, labelPadding=4))
     # Area, not colour or opacity, carries the value: opaque marks look the same on light and dark
     # backgrounds, and vl-convert's PNGs get semi-transparent colours wrong.
-    size = alt.Size("v:Q", scale=alt.Scale(domain=[0, top], range=[0, 340]), legend=None)
-    return (_chart(values, heatmap_alt(cells, measure))
-            .mark_circle(color=AMBER, opacity=1)
-            .encode(x=x, y=y, size=size, tooltip=[alt.Tooltip("v:Q", title=measure)])
-            .properties(width=WIDTH - 40, height=7 * 22))
+    size = alt.Size("v:Q", scale=alt.Scale(domain=[0, top], range=[0, HEAT_DOT]), legend=None)
+    # A faint dot in every cell: on a small screen it shows which hour a big dot belongs to. No ARIA per mark:
+    # the chart is an image, its description says what it shows.
+    grid_values = [{"day": DAYS[d][:3], "hour": h} for d in range(7) for h in range(24)]
+    track = (alt.Chart(alt.Data(values=grid_values)).mark_circle(color=RULE, opacity=1, size=4, aria=False)
+             .encode(x=x, y=y))
+    dots = (alt.Chart(alt.Data(values=values)).mark_circle(color=AMBER, opacity=1, aria=False)
+            .encode(x=x, y=y, size=size, tooltip=[alt.Tooltip("v:Q", title=measure)]))
+    return (alt.layer(track, dots, description=heatmap_alt(cells, measure)).configure(**CONFIG)
+            .properties(width=round(24 * HEAT_STEP), height=7 * HEAT_ROW))
 
 
 def heatmap_alt(cells: Iterable[Mapping[str, Any]], measure: str = "plays") -> str:

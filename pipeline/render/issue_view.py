@@ -18,6 +18,7 @@ TOP_ROWS = 10
 VIEWER_ROWS = 10
 WATCHLIST_ROWS = 12
 PLATFORM_ROWS = 6
+TOP_MEASURE = "hours watched"  # what "Most watched" ranks by, on the site and in the e-mail alike
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -151,13 +152,14 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, Any]) -> dict | None:
 
 
 def _top(top: Mapping[str, Any], posters: Mapping[str, Any]) -> list[dict]:
+    """Most watched per kind, ranked by hours (a film is one play, a show many): the e-mail ranks the same way."""
     out = []
     for key, name, shape in (("movies", "Movies", "poster"), ("shows", "Shows", "poster"),
                              ("music", "Music", "square")):
-        rows = list(((top.get(key) or {}).get("by_plays") or [])[:TOP_ROWS])
+        rows = list(((top.get(key) or {}).get("by_hours") or [])[:TOP_ROWS])
         if not rows:
             continue
-        most = max(int(r.get("plays") or 0) for r in rows) or 1
+        most = max(float(r.get("hours") or 0) for r in rows) or 1.0
         items = []
         for rank, r in enumerate(rows, 1):
             plays = int(r.get("plays") or 0)
@@ -168,7 +170,8 @@ def _top(top: Mapping[str, Any], posters: Mapping[str, Any]) -> list[dict]:
                           "year": r.get("year") if key != "music" else None,
                           "plays": f"{count(plays)} {plural(plays, 'play')}",
                           "hours": f"{hours(r.get('hours'))} h", "extra": extra,
-                          "share": round(100 * plays / most), "poster": _poster(posters, r.get("rating_key"))})
+                          "share": round(100 * float(r.get("hours") or 0) / most),
+                          "poster": _poster(posters, r.get("rating_key"))})
         out.append({"id": key, "name": name, "shape": shape, "items": items})
     return out
 
@@ -278,6 +281,7 @@ def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[st
         "viewers": int(totals.get("active_viewers") or 0),
         "added": _added(added, posters),
         "top": _top(snapshot.get("top") or {}, posters),
+        "top_measure": TOP_MEASURE,
         "top_viewers": _viewers(list(snapshot.get("top_viewers") or []), namer),
         "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer, posters),
         "heatmap": heatmap,

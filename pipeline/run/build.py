@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pipeline.clock import Clock
 from pipeline.stats.freeze import FreezeResult, freeze_issues
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
-from pipeline.media.leaving import leaving_public
+from pipeline.media.leaving import leaving_public_dated
 from pipeline.render.site.generate import SiteResult, poster_items, render_site
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -60,5 +60,5 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
         posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))
     # The queue as enforce (or `invoke queue`) last computed it; building never recomputes policy.
     site = render_site(settings, rows, posters=posters, publish=publish,
-                       leaving=leaving_public(store, settings, clock.now()))
+                       leaving=leaving_public_dated(store, settings, clock.now()))
     return BuildResult(freeze, site)

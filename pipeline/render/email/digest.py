@@ -132,7 +132,8 @@ class DigestRenderer:
             text["headline"] = txt.headline(part)
             text["added"] = txt.added(part["added"], part["server"]) if part["added"] else ""
             text["busiest"] = part["busiest"] if part["chart"] else ""
-            text["top"] = "\n".join(txt.ranked(f"Top {g['name']}", g["rows"]) for g in part["top"])
+            text["top"] = "\n".join(txt.ranked(f"Top {g['name']} by {part['top_measure']}", g["rows"])
+                                    for g in part["top"])
             text["platforms"] = txt.shares("Where we watch", part["platforms"]) if part["platforms"] else ""
         if not only or "watchlist" in only:
             html["watchlist"] = ui["lists"].watchlist(part["watchlist"]) if part["watchlist"] else ""

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from pipeline.render.email.images import EmailImage
-from pipeline.render.issue_view import added_line, change, count, day_span, heading, hours, plural
+from pipeline.render.issue_view import TOP_MEASURE, added_line, change, count, day_span, heading, hours, plural
 from pipeline.render.privacy import Namer
 
 ADDED_POSTERS = 8      # two rows of four
@@ -86,6 +86,7 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, EmailImage]) -> dict 
 
 
 def _top(top: Mapping[str, Any]) -> list[dict]:
+    """Most watched per kind, ranked by hours like the site (TOP_MEASURE); the hours lead each row's detail."""
     out = []
     for key, name in (("movies", "Movies"), ("shows", "Shows"), ("music", "Music")):
         rows = list(((top.get(key) or {}).get("by_hours") or [])[:TOP_ROWS])
@@ -93,8 +94,8 @@ def _top(top: Mapping[str, Any]) -> list[dict]:
             continue
         most = max(float(r.get("hours") or 0) for r in rows) or 1.0
         items = [{"label": str(r.get("title") or "Untitled"), "year": r.get("year") if key != "music" else None,
-                  "detail": f"{count(r.get('plays'))} {plural(int(r.get('plays') or 0), 'play')} · "
-                            f"{hours(r.get('hours'))} h",
+                  "detail": f"{hours(r.get('hours'))} h · "
+                            f"{count(r.get('plays'))} {plural(int(r.get('plays') or 0), 'play')}",
                   "share": max(2, round(100 * float(r.get("hours") or 0) / most)), "me": False} for r in rows]
         out.append({"id": key, "name": name, "rows": items})
     return out
@@ -195,8 +196,12 @@ def issue_part(snapshot: Mapping[str, Any], namer: Namer, posters: Mapping[str, 
         "headline": headline,
         "added": _added(snapshot.get("added") or {}, posters),
         "top": _top(snapshot.get("top") or {}),
+        "top_measure": TOP_MEASURE,
         "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer),
-        "chart": {"image": chart, "text": busiest, "alt": chart.alt or busiest} if chart is not None else None,
+        # The caption under the chart starts with its alt text, so the two state the same figure in the chart's
+        # measure (plays); the busiest hour by time watched follows, named as such.
+        "chart": {"image": chart, "text": " ".join(x for x in (chart.alt, busiest) if x), "alt": chart.alt or busiest}
+        if chart is not None else None,
         "busiest": busiest,
         "viewers_list": _viewers(list(snapshot.get("top_viewers") or []), namer),
         "platforms": _platforms(list(snapshot.get("platforms") or [])),

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -25,7 +26,7 @@ from pipeline.settings import Settings
 from pipeline.stats.issue import SCHEMA_VERSION
 from pipeline.text import clean_text, clean_tree
 import pipeline.render.site.assets as assets
-from pipeline.render.issue_view import issue_view, namer_for
+from pipeline.render.issue_view import DAYS, MONTHS, issue_view, namer_for
 from pipeline.policy.media import PUBLIC_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
@@ -142,11 +143,26 @@ def _reader_version() -> str:
     return assets.digest(Path(__file__).with_name("pelican_issues.py").read_bytes(), 10)
 
 
+def _leaving_day(value: Any) -> tuple[str, str]:
+    """(ISO date, 'Friday 4 Dec') of the day a title leaves; ('', '') when the row has none."""
+    if not value:
+        return "", ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return day.isoformat(), f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+
+
 def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None) -> dict:
-    """The home page's "Leaving soon" list: title, year and detail only, whatever the caller handed over."""
+    """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail and that day only."""
     rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
-             "detail": clean_text(str(r.get("detail") or ""))} for r in leaving or ()]
-    return {"LEAVING_SOON": rows[:PUBLIC_ROWS], "LEAVING_SOON_MORE": max(0, len(rows) - PUBLIC_ROWS),
+             "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on"))}
+            for r in leaving or ()]
+    days: list[dict] = []
+    for row in rows[:PUBLIC_ROWS]:  # soonest first already: consecutive rows share a day
+        iso, label = row.pop("on")
+        if not days or days[-1]["on"] != iso:
+            days.append({"on": iso, "label": label, "items": []})
+        days[-1]["items"].append(row)
+    return {"LEAVING_SOON": days, "LEAVING_SOON_MORE": max(0, len(rows) - PUBLIC_ROWS),
             "LEAVING_SOON_DAYS": PUBLIC_WINDOW_DAYS}
 
 
@@ -273,7 +289,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     publish: absolute URLs from site.siteurl (publishconf.py) instead of relative links.
     pages_dir / theme_dir: the admin's pages and the theme (default: content/pages/ and theme/).
     extra: more files to publish, site path -> file or bytes (e.g. images an e-mail links to).
-    leaving: the home page's "Leaving soon" list, from media.leaving.leaving_public (None or empty: none).
+    leaving: the home page's "Leaving soon" list, from media.leaving.leaving_public_dated (None or empty: none).
     """
     began = time.monotonic()
     stage = Path(settings.data.dir) / "site"
