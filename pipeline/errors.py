@@ -38,7 +38,22 @@ class BadResponse(SourceError):
     """The server answered, but the answer is an error or is malformed."""
 
 
+class Rejected(BadResponse):
+    """The server refused Marquee's API key or token: a setting to fix."""
+
+    exit_code = 2
+
+
 class RefusedToAct(MarqueeError):
     """A guard refused a destructive step (stale data, too many actions)."""
 
     exit_code = 3
+
+
+class StoppedPartway(MarqueeError):
+    """A run stopped on an error after earlier steps had acted: `lines` say what they did; the cause's exit code."""
+
+    def __init__(self, message: str, cause: MarqueeError, lines: list[str]) -> None:
+        super().__init__(message)
+        self.exit_code = cause.exit_code
+        self.lines = lines

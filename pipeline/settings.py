@@ -313,8 +313,15 @@ def read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> ConfigError:
+    return ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x}); "
+                       "save it as UTF-8")
 
 
 def _read_toml(path: Path) -> dict:
@@ -345,7 +352,11 @@ def load_settings(
     """Build the settings; raise ConfigError naming the bad key in one line."""
     env = dict(os.environ if environ is None else environ)
     if dotenv_path and Path(dotenv_path).is_file():
-        env = {**{k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}, **env}
+        try:
+            dotenv = dotenv_values(dotenv_path)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(Path(dotenv_path), exc) from None
+        env = {**{k: v for k, v in dotenv.items() if v is not None}, **env}
 
     explicit = config_path or env.get("MARQUEE_CONFIG")
     path = Path(explicit or "marquee.toml")

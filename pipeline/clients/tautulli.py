@@ -11,15 +11,16 @@ import orjson
 import requests
 
 from pipeline.clients.http import Failure, HttpClient, Retry, plural
-from pipeline.errors import BadResponse
+from pipeline.errors import BadResponse, Rejected
 from pipeline.settings import TautulliSettings
 
 log = logging.getLogger(__name__)
 
+KEY_HINT = "check TAUTULLI_API_KEY"  # a wrong or missing key is configuration (Rejected, exit 2)
 # Tautulli's own messages that have a known fix.
 _HINTS = {
-    "Invalid apikey": "check TAUTULLI_API_KEY",
-    "Parameter apikey is required": "check TAUTULLI_API_KEY",
+    "Invalid apikey": KEY_HINT,
+    "Parameter apikey is required": KEY_HINT,
     "API not enabled": "enable the API in Tautulli (Settings > Web Interface > API)",
     "API key not generated": "generate an API key in Tautulli (Settings > Web Interface > API)",
     "Unknown command": "Marquee needs Tautulli 2.x; check TAUTULLI_URL points at Tautulli",
@@ -51,14 +52,18 @@ class TautulliClient:
     def call(self, cmd: str, **params: Any) -> Any:
         """GET one command, retrying transport faults, 5xx, 429 and cut-off bodies; return `data`."""
         log.debug("Tautulli %s %s", cmd, params)
-        body = self.http.json("GET", "/api/v2", what=cmd, params={"cmd": cmd, **params},
-                              headers={"Accept-Encoding": "gzip"})
+        try:
+            body = self.http.json("GET", "/api/v2", what=cmd, params={"cmd": cmd, **params},
+                                  headers={"Accept-Encoding": "gzip"})
+        except BadResponse as exc:
+            raise _rejected(exc) if getattr(exc, "kind", None) == "refused" or KEY_HINT in str(exc) else exc
         envelope = body.get("response") if isinstance(body, dict) else None
         if not isinstance(envelope, dict) or "result" not in envelope or "data" not in envelope:
             raise BadResponse(f"Tautulli {cmd} answered without the {{response: {{result, data}}}} envelope;"
                               " check TAUTULLI_URL points at Tautulli")
         if envelope["result"] != "success":
-            raise BadResponse(self.http.redact(_failed(cmd, _text(envelope) or "HTTP 200")))
+            text = self.http.redact(_failed(cmd, _text(envelope) or "HTTP 200"))
+            raise (Rejected if KEY_HINT in text else BadResponse)(text)
         return envelope["data"]
 
     def _describe(self, f: Failure) -> str | None:
@@ -92,6 +97,12 @@ class TautulliClient:
                     " check TAUTULLI_URL points at Tautulli itself, not at a proxy's sign-in page")
         return (f"Tautulli {cmd} answered with {f.content_type}, not JSON ({size});"
                 " check TAUTULLI_URL points at Tautulli")
+
+
+def _rejected(exc: BadResponse) -> Rejected:
+    error = Rejected(str(exc))
+    error.kind, error.status = getattr(exc, "kind", None), getattr(exc, "status", None)
+    return error
 
 
 def _failed(cmd: str, message: str, tried: str = "") -> str:

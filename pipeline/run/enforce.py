@@ -93,9 +93,12 @@ def decide(store: Store, settings: Settings, now: datetime) -> Decision:
 
     policy = UserPolicy.from_settings(settings)
     rows = store.records("policy/members", {"min_play_seconds": policy.min_play_seconds})
+    if not rows and not settings.plex.configured:
+        raise ConfigError("plex.url: the user policy needs the Plex inventory; set PLEX_URL and PLEX_TOKEN, then "
+                          "`invoke ingest` (or `invoke enforce --scope media` for the deletion queue alone)")
     if not rows:
         raise MarqueeError("no user with access to this server is in the store; the policy needs the Plex "
-                           "inventory (set PLEX_URL and PLEX_TOKEN, then `invoke ingest`)")
+                           "inventory: run `invoke ingest` (it says why if Plex was skipped)")
     members = {row["user_id"]: Member(**row) for row in rows}
     states = load_states(store)
     started_at = store.execute("act/first_applied_run")[0][0]

@@ -12,12 +12,17 @@ from typing import Any, Iterator, Sequence
 
 import duckdb
 
-from pipeline.errors import StoreError
+from pipeline.errors import ConfigError, StoreError
 from pipeline.settings import Settings
 from pipeline.store.lock import WriterLock
 from pipeline.store.migrate import migrate
 
 log = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB file
+# What DuckDB says when the file is cut short or its checksums fail.
+DAMAGED = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file")
 
 
 @cache
@@ -91,8 +96,13 @@ def make_private(db_path: Path) -> None:
 def open_store(settings: Settings, *, wait_seconds: float | None = None) -> Store:
     """Take the writer lock (bounded wait), open and migrate the DuckDB file."""
     path = settings.data.db_path
-    lock = WriterLock(path.with_name("marquee.lock"),
-                      settings.data.lock_wait_seconds if wait_seconds is None else wait_seconds).acquire()
+    check_store_path(settings.data.dir, path)
+    try:
+        lock = WriterLock(path.with_name("marquee.lock"),
+                          settings.data.lock_wait_seconds if wait_seconds is None else wait_seconds).acquire()
+    except OSError as exc:  # the folder cannot be made (a file on the way, no permission)
+        raise ConfigError(f"data.dir: cannot use {settings.data.dir} ({exc.strerror}); point data.dir (or "
+                          "MARQUEE_DATA_DIR) at a folder Marquee may write") from None
     try:
         con = duckdb.connect(str(path))
         con.execute("SET TimeZone = 'UTC'")
@@ -100,11 +110,41 @@ def open_store(settings: Settings, *, wait_seconds: float | None = None) -> Stor
         make_private(path)  # DuckDB creates its files with the umask's mode
     except duckdb.Error as exc:
         lock.release()
+        if any(sign in str(exc) for sign in DAMAGED):
+            raise damaged(path, str(exc).splitlines()[0]) from exc
         raise StoreError(f"cannot open {path}: {exc}") from exc
     except BaseException:
         lock.release()
         raise
     return Store(con, lock, path)
+
+
+def check_store_path(data_dir: Path, path: Path) -> None:
+    """A one-line ConfigError, before anything is created or written, when data.dir cannot hold the store."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"data.dir: {data_dir} is a file, not a folder; point data.dir (or MARQUEE_DATA_DIR) at a "
+                          "folder for Marquee's store")
+    if path.is_dir():
+        raise ConfigError(f"data.dir: {path} is a folder, where Marquee's store file belongs; move it away")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ConfigError(f"data.dir: cannot read {path} ({exc.strerror})") from None
+    if head.startswith(SQLITE_MAGIC):
+        # DuckDB would try to download its SQLite extension and print that extension's help instead.
+        raise ConfigError(f"{path} is an SQLite database, not Marquee's DuckDB store; move it away, or point "
+                          "data.dir (or MARQUEE_DATA_DIR) at another folder")
+    if head[8:12] != DUCKDB_MAGIC:
+        raise damaged(path, f"only {len(head)} bytes" if len(head) < 16 else "it does not start like a DuckDB file")
+
+
+def damaged(path: Path, detail: str) -> ConfigError:
+    """The store is truncated or corrupt: say so; it is left as it is (nothing here rewrites it)."""
+    return ConfigError(f"{path} is damaged: truncated, corrupt or not a DuckDB file ({detail}); Marquee left it "
+                       "untouched: restore it from a backup, or move it away and `invoke ingest` starts a new store")
 
 
 def memory_store() -> Store:
