@@ -160,6 +160,7 @@ class Timers:
         import pipeline.store.audit as audit
         import pipeline.act.media as media
         import pipeline.notices.admin as notify
+        import pipeline.notices.users as notices
         import pipeline.act.plex_users as plex_users
         import pipeline.act.users as users
         import pipeline.run.enforce as enforce
@@ -188,10 +189,12 @@ class Timers:
         audit.Audit.write = counted
         for owner, name, key in (
                 (enforce, "decide", "users: decide (SQL + policy)"), (enforce, "decide_users", "users: policy"),
-                (users, "preview_users", "users: dry-run e-mails"), (users, "_render", "users: render e-mails"),
-                (users, "send_messages", "users: send_messages (outbox)"), (users, "act_users", "users: act"),
+                (users, "preview_users", "users: dry-run e-mails"),
+                (notices.UserNotices, "_render", "users: render e-mails"),
+                (notices, "send_messages", "users: send_messages (outbox)"), (users, "act_users", "users: act"),
                 (users, "_warn", "users: warn"), (users, "_remove", "users: one removal"),
-                (users, "_notice", "users: removal notice"), (plex_users.PlexAccess, "unshare", "plex.tv unshare"),
+                (notices.UserNotices, "removal", "users: removal notice"),
+                (plex_users.PlexAccess, "unshare", "plex.tv unshare"),
                 (plex_users.PlexAccess, "connect", "plex connect"),
                 (queue, "refresh", "media: refresh_queue"), (report, "refresh", "media: refresh_queue"),
                 (queue, "sync_assignments", "media: sync assignments"),

@@ -2,28 +2,19 @@
 
 Order and records make a kill or a failure safe: a warning counts only once its e-mail is in the ledger as
 sent, so a removal can never outrun its notice; an unshare is recorded right after plex.tv confirms it and
-re-read from plex.tv before the next attempt; every e-mail goes through the ledger, so none goes twice.
+re-read from plex.tv before the next attempt. The e-mails come from notices/users.py, through the ledger.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
-from zoneinfo import ZoneInfo
 
 from pipeline.errors import MarqueeError
+from pipeline.notices.users import Delivery, UserNotices
 from pipeline.policy.plan import Action, Plan
 from pipeline.policy.users import NEW, Member, MemberState, UserPolicy, current_state, next_state
-from pipeline.render.email.notice import render_notice
-from pipeline.render.email.notices import read_house_rules
-from pipeline.send.address import normalize
-from pipeline.send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
-from pipeline.render.email.message import OutgoingMessage, Recipient
-from pipeline.send.optout import opted_out
-from pipeline.send.run import send_messages
 from pipeline.act.activity import Activity, now_playing
 from pipeline.store.audit import AuditRow
 from pipeline.act.plex_users import ALREADY, PlexAccess, delete_tautulli_history
@@ -37,11 +28,7 @@ if TYPE_CHECKING:
     from pipeline.store.audit import Audit
     from pipeline.notices.admin import Notifier
 
-log = logging.getLogger(__name__)
-STATS_DAYS = 90  # the warning shows the reader's plays and hours over this many days
 LATE_NOTICE_DAYS = 7  # a removal notice a killed run did not send still goes out this long after the removal
-DONE_STATES = (SENT, FAILED, UNKNOWN, SUPPRESSED)  # the ledger will not send these again (by default)
-FINAL_STATES = (SENT, FAILED, SUPPRESSED)  # not even with resend_unknown
 
 
 @dataclass
@@ -72,25 +59,19 @@ class UserResult:
     failures: int = 0
 
 
-@dataclass(frozen=True)
-class Contact:
-    name: str
-    email: str | None  # normalized; None when there is no usable address
-
-
 def act_users(run: UserRun, plan: Plan, *, hold_back: bool) -> UserResult:
     """Apply the plan; hold_back (a guard refused) leaves warnings and removals for a later run."""
     result = UserResult()
-    contacts = _contacts(run.store)
+    notices = _notices(run)
     acting = [a for a in plan.actions if not (hold_back and a.kind in ("warn", "remove"))]
     _clear_warnings(run, [a for a in acting if a.kind == "clear_warning"], result)
-    _welcome(run, [a for a in acting if a.kind == "welcome"], contacts, result)
-    _warn(run, [a for a in acting if a.kind == "warn"], contacts, result)
+    _welcome(run, [a for a in acting if a.kind == "welcome"], notices, result)
+    _warn(run, [a for a in acting if a.kind == "warn"], notices, result)
     removed = set()
     for action in (a for a in acting if a.kind == "remove"):
-        _remove(run, action, contacts, result)
+        _remove(run, action, notices, result)
         removed.add(action.user_id)
-    _late_removal_notices(run, contacts, result, skip=removed)
+    _late_removal_notices(run, notices, result, skip=removed)
     _record_gone(run, result)
     return result
 
@@ -98,21 +79,15 @@ def act_users(run: UserRun, plan: Plan, *, hold_back: bool) -> UserResult:
 def preview_users(run: UserRun, plan: Plan, *, hold_back: bool) -> UserResult:
     """Dry run: write the e-mails the plan would send to the dry-run outbox; change nothing."""
     result = UserResult()
-    contacts = _contacts(run.store)
     acting = [a for a in plan.actions if not (hold_back and a.kind in ("warn", "remove"))]
-    stats = _stats(run, [a for a in acting if a.kind == "warn"])
-    messages = [welcome_message(run, a, contacts.get(a.user_id)) if a.kind == "welcome"
-                else warning_message(run, a, contacts.get(a.user_id), stats) if a.kind == "warn"
-                else removal_message(run, a, contacts.get(a.user_id)) for a in acting
-                if a.kind in ("welcome", "warn", "remove")]
-    messages = [m for m in messages if isinstance(m, OutgoingMessage)]
-    if messages:
-        summary = send_messages(run.store, run.settings, messages, apply=False, clock=run.clock)
-        kinds = Counter(m.kind for m in messages)
-        result.lines.append(f"dry run: {summary.dry_run_files} e-mail(s) written to "
-                            f"{run.settings.email.outbox_dir}/dry-run/ ("
-                            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
+    line = _notices(run).preview(acting, {a.user_id: _notice_since(run, a) for a in acting if a.kind == "remove"})
+    if line:
+        result.lines.append(line)
     return result
+
+
+def _notices(run: UserRun) -> UserNotices:
+    return UserNotices(run.store, run.settings, run.clock, min_play_seconds=run.policy.min_play_seconds)
 
 
 # -- each kind of action ---------------------------------------------------------------------------------------
@@ -130,34 +105,26 @@ def _clear_warnings(run: UserRun, actions: list[Action], result: UserResult) -> 
         _line(result, "cleared", a, "warning withdrawn")
 
 
-def _welcome(run: UserRun, actions: list[Action], contacts: dict[int, Contact], result: UserResult) -> None:
+def _welcome(run: UserRun, actions: list[Action], notices: UserNotices, result: UserResult) -> None:
     if not actions:
         return
-    optouts = opted_out(run.store)
-    composed = {a.user_id: welcome_message(run, a, contacts.get(a.user_id)) for a in actions}
-    for a in actions:
-        msg = composed[a.user_id]
-        if isinstance(msg, OutgoingMessage) and msg.recipient.email in optouts:
-            composed[a.user_id] = "opted out of the newsletter"
-    delivered = _deliver(run, [m for m in composed.values() if isinstance(m, OutgoingMessage)])
+    delivered = notices.welcome(actions)
     now = run.clock.now()
     new, rows = {}, []
     for a in actions:
-        msg = composed[a.user_id]
-        why = msg if isinstance(msg, str) else None
-        state, at, error = delivered.get(msg.key, (None, None, None)) if why is None else (None, None, why)
-        outcome = {"message_key": None if why else msg.key, "delivery": state, "error": error}
-        if why is None and state not in DONE_STATES:
+        d = delivered[a.user_id]
+        outcome = {"message_key": d.key, "delivery": d.state, "error": d.error}
+        if d.key is not None and not d.settled:
             # Left pending (a provider hiccup): not recorded, so the next run in the window tries again.
             result.failures += 1
             rows.append(AuditRow("user", a.user_id, a.username, "welcome", "failed", a.reason, a.inputs, outcome))
-            _line(result, "FAILED", a, f"welcome e-mail not sent ({error or 'no answer'}); retried next run")
+            _line(result, "FAILED", a, f"welcome e-mail not sent ({d.error or 'no answer'}); retried next run")
             continue
         # Sent, or nothing more can be done (no address, opted out, bounced): either way, welcomed once.
-        new[a.user_id] = next_state(run.members[a.user_id], run.states.get(a.user_id, NEW), a, at or now)
-        phase = "done" if state == SENT else "skipped"
+        new[a.user_id] = next_state(run.members[a.user_id], run.states.get(a.user_id, NEW), a, d.at or now)
+        phase = "done" if d.sent else "skipped"
         rows.append(AuditRow("user", a.user_id, a.username, "welcome", phase, a.reason, a.inputs, outcome))
-        said = "welcome e-mail sent" if state == SENT else f"no welcome e-mail ({error or state})"
+        said = "welcome e-mail sent" if d.sent else f"no welcome e-mail ({d.error or d.state})"
         run.notifier.add("welcome", f"{_who(a)}: {said}; {a.reason}")
         _line(result, "welcomed", a, said)
     save_states(run.store, new, now)
@@ -167,32 +134,25 @@ def _welcome(run: UserRun, actions: list[Action], contacts: dict[int, Contact], 
         run.on_event("welcomed", uid)
 
 
-def _warn(run: UserRun, actions: list[Action], contacts: dict[int, Contact], result: UserResult) -> None:
+def _warn(run: UserRun, actions: list[Action], notices: UserNotices, result: UserResult) -> None:
     if not actions:
         return
-    stats = _stats(run, actions)
-    composed = {a.user_id: warning_message(run, a, contacts.get(a.user_id), stats=stats) for a in actions}
-    # An unknown warning (a run stopped while sending it) is sent again: a duplicate warning is harmless,
-    # a warning that never counts would hold this user's removal back for ever.
-    delivered = _deliver(run, [m for m in composed.values() if isinstance(m, OutgoingMessage)], resend_unknown=True)
+    delivered = notices.warn(actions)  # an unknown warning is sent again, or the removal would wait for ever
     now = run.clock.now()
     new, rows = {}, []
     for a in actions:
-        msg, m = composed[a.user_id], run.members[a.user_id]
-        sendable = isinstance(msg, OutgoingMessage)
-        state, at, error = delivered.get(msg.key, (None, None, None)) if sendable else (None, None, msg)
-        outcome = {"message_key": msg.key if sendable else None, "delivery": state,
-                   "error": error, "removal_at": a.due_at}
-        if state == SENT:
+        d, m = delivered[a.user_id], run.members[a.user_id]
+        outcome = {"message_key": d.key, "delivery": d.state, "error": d.error, "removal_at": a.due_at}
+        if d.sent:
             # The notice runs from when the e-mail left (an earlier, killed run may have sent it).
-            new[a.user_id] = next_state(m, run.states.get(a.user_id, NEW), a, at or now)
+            new[a.user_id] = next_state(m, run.states.get(a.user_id, NEW), a, d.at or now)
             rows.append(AuditRow("user", a.user_id, a.username, "warn", "done", a.reason, a.inputs, outcome))
             run.notifier.add("warn", f"{_who(a)}: {a.reason}")
             _line(result, "warned", a, f"warning e-mail sent; removal on {_fmt(a.due_at)}")
             continue
         # Not sent: no warning is recorded, so the removal waits for one that is.
         problem = ("warning e-mail state unknown (no answer from the e-mail provider), so not counted as sent"
-                   if state == UNKNOWN else f"warning e-mail not sent: {error or state or 'no answer'}")
+                   if d.unknown else f"warning e-mail not sent: {d.error or d.state or 'no answer'}")
         before = run.state(a.user_id)
         new[a.user_id] = replace(before, last_error=problem)
         rows.append(AuditRow("user", a.user_id, a.username, "warn", "failed", a.reason, a.inputs, outcome))
@@ -230,7 +190,7 @@ def _held(run: UserRun, a: Action, result: UserResult) -> bool:
     return True
 
 
-def _remove(run: UserRun, a: Action, contacts: dict[int, Contact], result: UserResult) -> None:
+def _remove(run: UserRun, a: Action, notices: UserNotices, result: UserResult) -> None:
     now, m, state = run.clock.now(), run.members[a.user_id], run.state(a.user_id)
     if state.warned_at is None or now < state.warned_at + run.policy.notice:
         # The policy never plans this; acting refuses anyway rather than remove someone without notice.
@@ -273,7 +233,7 @@ def _remove(run: UserRun, a: Action, contacts: dict[int, Contact], result: UserR
         except MarqueeError as exc:
             outcome["tautulli_history"] = str(exc)
             notes.append(f"Tautulli history NOT deleted ({exc})")
-    notes.append(_notice(run, removal_message(run, a, contacts.get(a.user_id)), outcome))
+    notes.append(_notice(notices.removal(a, _notice_since(run, a)), outcome))
     run.audit.record(AuditRow("user", a.user_id, a.username, "remove", "done", a.reason, a.inputs, outcome))
     run.notifier.add("remove", f"{_who(a)}: {'; '.join(notes)}. {a.reason}")
     _line(result, "removed", a, "; ".join(notes))
@@ -297,7 +257,7 @@ def _remove_failed(run: UserRun, a: Action, result: UserResult, error: str, stat
     result.failures += 1
 
 
-def _late_removal_notices(run: UserRun, contacts: dict[int, Contact], result: UserResult, skip: set[int]) -> None:
+def _late_removal_notices(run: UserRun, notices: UserNotices, result: UserResult, skip: set[int]) -> None:
     """Removal notices a killed run never sent (or left pending): sent now, once."""
     now = run.clock.now()
     for uid, s in sorted(run.states.items()):
@@ -305,16 +265,15 @@ def _late_removal_notices(run: UserRun, contacts: dict[int, Contact], result: Us
         if (uid in skip or s.removed_at is None or s.removal_attempts == 0 or s.warned_at is None
                 or s.last_error is not None or now - s.removed_at > timedelta(days=LATE_NOTICE_DAYS)):
             continue
-        contact = contacts.get(uid)
-        key = _removal_key(uid, s.warned_for_idle_since or s.warned_at)
+        since = s.warned_for_idle_since or s.warned_at
         # An unknown notice goes again (a duplicate is harmless; none at all is not), within LATE_NOTICE_DAYS.
-        if contact is None or contact.email is None or _ledger(run, key, contact.email)[0] in FINAL_STATES:
+        contact = notices.late_removal_contact(uid, since)
+        if contact is None:
             continue
         a = Action("remove", uid, f"removed on {_fmt(s.removed_at)}; the removal notice had not gone out",
-                   inputs={"idle_since": s.warned_for_idle_since or s.warned_at, "removed_at": s.removed_at},
-                   username=contact.name)
+                   inputs={"idle_since": since, "removed_at": s.removed_at}, username=contact.name)
         outcome: dict[str, Any] = {}
-        said = _notice(run, removal_message(run, a, contact, removed_at=s.removed_at), outcome)
+        said = _notice(notices.removal(a, since, removed_at=s.removed_at), outcome)
         run.audit.record(AuditRow("user", uid, contact.name, "remove", "done", a.reason, a.inputs, outcome))
         run.notifier.add("remove", f"{contact.name} (user {uid}): {said} (late, after an interrupted run)")
         _line(result, "notified", a, said)
@@ -335,108 +294,21 @@ def _record_gone(run: UserRun, result: UserResult) -> None:
                        for uid, at in gone))
 
 
-# -- e-mails ---------------------------------------------------------------------------------------------------
+# -- notices ---------------------------------------------------------------------------------------------------
 
-def welcome_message(run: UserRun, a: Action, contact: Contact | None) -> OutgoingMessage | str:
-    """The welcome e-mail with the house rules, or why there is none."""
-    if contact is None or contact.email is None:
-        return "no e-mail address"
-    joined = run.members[a.user_id].joined_at
-    context = {"key": f"welcome-{a.user_id}-{joined:%Y%m%d}", "house_rules": read_house_rules()}
-    return _render(run, "welcome", a.user_id, contact, context)
-
-
-def warning_message(run: UserRun, a: Action, contact: Contact | None,
-                    stats: dict[int, dict] | None = None) -> OutgoingMessage | str:
-    """The warning with the exact removal date and the reader's own numbers, or why there is none."""
-    if contact is None or contact.email is None:
-        return "no e-mail address"
-    stats = stats if stats is not None else _stats(run, [a])
-    since, last = a.inputs["idle_since"], a.inputs.get("last_play_at")
-    context = {"key": f"warning-{a.user_id}-{_iso(since)}", "remove_at": a.due_at,
-               "days_idle": a.inputs.get("idle_days"), "limit_days": run.policy.kick_days,
-               "last_played": _local_date(run, last), "stats": stats.get(a.user_id) or {}}
-    return _render(run, "warning", a.user_id, contact, context)
-
-
-def removal_message(run: UserRun, a: Action, contact: Contact | None,
-                    removed_at: datetime | None = None) -> OutgoingMessage | str:
-    """The removal notice, or why there is none."""
-    if contact is None or contact.email is None:
-        return "no e-mail address"
+def _notice_since(run: UserRun, a: Action) -> datetime:
+    """The idle stretch a removal notice is about (its ledger key): the warned one, else the plan's."""
     s = run.states.get(a.user_id)
-    since = (s.warned_for_idle_since or s.warned_at) if s is not None and s.warned_at else a.inputs["idle_since"]
-    context = {"key": _removal_key(a.user_id, since),
-               "removed_on": _local_date(run, removed_at or run.clock.now()),
-               "days_idle": a.inputs.get("idle_days")}
-    return _render(run, "removal", a.user_id, contact, context)
+    return (s.warned_for_idle_since or s.warned_at) if s is not None and s.warned_at else a.inputs["idle_since"]
 
 
-def _render(run: UserRun, kind: str, user_id: int, contact: Contact, context: dict) -> OutgoingMessage:
-    return render_notice(kind, Recipient(contact.email or "", user_id, contact.name), context, run.settings,
-                         clock=run.clock)
-
-
-def _removal_key(user_id: int, idle_since: datetime) -> str:
-    return f"removal-{user_id}-{_iso(idle_since)}"
-
-
-def _notice(run: UserRun, msg: OutgoingMessage | str, outcome: dict) -> str:
-    """Send one removal notice; its failure never undoes the removal, it is only reported."""
-    if isinstance(msg, str):
-        outcome.update(notice=None, notice_error=msg)
-        return f"no removal notice ({msg})"
-    state, _, error = _deliver(run, [msg], resend_unknown=True).get(msg.key, (None, None, None))
-    outcome.update(notice=msg.key, notice_delivery=state, notice_error=error)
-    return "removal notice sent" if state == SENT else f"removal notice NOT sent ({error or state or 'no answer'})"
-
-
-def _deliver(run: UserRun, messages: list[OutgoingMessage], *, resend_unknown: bool = False,
-             ) -> dict[str, tuple[str | None, datetime | None, str | None]]:
-    """Send through the ledger; {key: (ledger state, finished_at, error)} as the ledger has it afterwards."""
-    if not messages:
-        return {}
-    error = None
-    try:
-        send_messages(run.store, run.settings, messages, apply=True, clock=run.clock, resend_unknown=resend_unknown)
-    except MarqueeError as exc:  # a backend that cannot start (SES credentials): the actions still go ahead
-        error = str(exc)
-        log.warning("notices not sent: %s", exc)
-    out = {}
-    for msg in messages:
-        state, at, err = _ledger(run, msg.key, msg.recipient.email)
-        out[msg.key] = (state, at, err or error)
-    return out
-
-
-def _ledger(run: UserRun, key: str, email: str) -> tuple[str | None, datetime | None, str | None]:
-    rows = run.store.execute("act/user_delivery", {"key": key, "email": email})
-    return rows[0] if rows else (None, None, None)
-
-
-def _stats(run: UserRun, actions: list[Action]) -> dict[int, dict]:
-    """Each warned user's own numbers over the last STATS_DAYS days, from the store."""
-    if not actions:
-        return {}
-    now = run.clock.now()
-    rows = run.store.records("act/user_warning_stats", {
-        "user_ids": [a.user_id for a in actions], "since": now - timedelta(days=STATS_DAYS),
-        "min_play_seconds": run.policy.min_play_seconds})
-    return {r["user_id"]: {"days": STATS_DAYS, "plays": r["plays"], "hours": r["hours"], "last_title": r["last_title"],
-                           "last_played": _local_date(run, r["last_played_at"])} for r in rows}
-
-
-def _contacts(store: "Store") -> dict[int, Contact]:
-    return {r["user_id"]: Contact(r["name"] or r["username"] or f"user {r['user_id']}", normalize(r["email"]))
-            for r in store.records("act/user_contacts")}
-
-
-def _local_date(run: UserRun, t: datetime | None):
-    return t.astimezone(ZoneInfo(run.settings.server.timezone)).date() if t is not None else None
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat()
+def _notice(d: Delivery, outcome: dict) -> str:
+    """Record one removal notice's delivery; its failure never undoes the removal, it is only reported."""
+    if d.key is None:
+        outcome.update(notice=None, notice_error=d.error)
+        return f"no removal notice ({d.error})"
+    outcome.update(notice=d.key, notice_delivery=d.state, notice_error=d.error)
+    return "removal notice sent" if d.sent else f"removal notice NOT sent ({d.error or d.state or 'no answer'})"
 
 
 def _fmt(t: datetime | None) -> str:

@@ -82,6 +82,7 @@ class Notifier:
 
     # -- e-mail ---------------------------------------------------------------------------------------
     def _email(self, run_id: int, groups: list[tuple[str, str, list[str]]]) -> list[str]:
+        from pipeline.render.email.contexts import AdminReport, ReportSection
         from pipeline.render.email.notice import render_notice
         from pipeline.send.address import normalize
         from pipeline.render.email.message import Recipient
@@ -94,12 +95,9 @@ class Notifier:
         address = normalize(configured)
         if address is None:
             return [f"admin e-mail not sent: email.admin_email {configured!r} is not a valid address"]
-        context = {
-            "key": f"admin-enforce-{run_id}",
-            "title": title(run_id, self.apply),
-            "summary": summary(groups),
-            "sections": [{"heading": f"{heading} ({len(lines)})", "lines": lines} for _, heading, lines in groups],
-        }
+        context = AdminReport(key=f"admin-enforce-{run_id}", title=title(run_id, self.apply), summary=summary(groups),
+                              sections=tuple(ReportSection(f"{heading} ({len(lines)})", tuple(lines))
+                                             for _, heading, lines in groups))
         try:
             msg = render_notice("admin_report", Recipient(email=address, user_id=None, name="admin", kind="admin"),
                                 context, self.settings, clock=self.clock)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from pipeline.clock import Clock
+from pipeline.clock import Clock, utc_iso_seconds
 from pipeline.errors import ConfigError
 from pipeline.logs import REDACTOR
 
@@ -67,15 +67,11 @@ class Health:
                 status = "ok" if self.last_success_at is not None else "starting"
             else:
                 status = "stale"
-            body = {"status": status, "last_success_at": _iso(self.last_success_at),
-                    "last_run_at": _iso(self.last_run_at), "last_error": self.last_error,
-                    "last_refusal": self.last_refusal, "last_scope": self.last_scope,
-                    "next_run_at": _iso(self.next_run_at)}
+            success, run, nxt = (t and utc_iso_seconds(t) for t in (self.last_success_at, self.last_run_at,
+                                                                    self.next_run_at))
+            body = {"status": status, "last_success_at": success, "last_run_at": run, "last_error": self.last_error,
+                    "last_refusal": self.last_refusal, "last_scope": self.last_scope, "next_run_at": nxt}
         return Snapshot(200 if healthy else 503, body)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")
 
 
 class HealthServer:

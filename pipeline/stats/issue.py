@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pipeline.clock import utc_iso_z
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.stats.periods import Period
@@ -66,8 +67,8 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
     return {
         "schema_version": SCHEMA_VERSION,
         "issue_key": period.issue_key,
-        "generated_at": _iso(now),
-        "data_as_of": _iso(last_run[0]["finished_at"]) if last_run and last_run[0]["finished_at"] else None,
+        "generated_at": utc_iso_z(now),
+        "data_as_of": utc_iso_z(last_run[0]["finished_at"]) if last_run and last_run[0]["finished_at"] else None,
         "server": {"name": settings.server.name, "timezone": period.tz},
         "period": {**_period(period, now), "previous": _period(prev, now)},
         "limits": asdict(limits),
@@ -85,7 +86,7 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
 
 
 def _period(p: Period, now: datetime) -> dict:
-    return {"kind": p.kind, "key": p.key, "label": p.label, "start": _iso(p.start), "end": _iso(p.end),
+    return {"kind": p.kind, "key": p.key, "label": p.label, "start": utc_iso_z(p.start), "end": utc_iso_z(p.end),
             "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat(),
             "hours": p.hours, "complete": p.is_complete(now)}
 
@@ -162,10 +163,6 @@ def _group(rows: list[dict]) -> dict[int, list[dict]]:
     return out
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def _plain(value: Any) -> Any:
     """DuckDB values as plain JSON: aware datetimes as UTC ISO strings, dates as YYYY-MM-DD."""
     convert = _CONVERT.get(type(value))
@@ -181,7 +178,7 @@ _CONVERT: dict[type, Any] = {
     dict: lambda d: {str(k): _plain(v) for k, v in d.items()},
     list: lambda xs: [_plain(x) for x in xs],
     tuple: lambda xs: [_plain(x) for x in xs],
-    datetime: _iso,
+    datetime: utc_iso_z,
     date: lambda d: d.isoformat(),
     Decimal: _decimal,
 }

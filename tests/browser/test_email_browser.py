@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import datetime, timezone
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.clock import FixedClock
+from pipeline.render.email.contexts import WarningNotice
 from pipeline.render.email.notice import DigestRenderer, EmailImages, render_notice
 from tests.fixtures import email_issue as fx
 
@@ -88,7 +90,8 @@ def mails(tmp_path_factory):
         "digest": _with_data_uris(digest.render(fx.recipient(fx.ALICE), EXTRAS).mime),
         "missed": _with_data_uris(digest.render(fx.recipient(fx.ERIN)).mime),
         "warning": _with_data_uris(render_notice("warning", fx.recipient(fx.BOB),
-                                                 {"remove_on": "2026-12-01", "days_idle": 27}, settings,
+                                                 WarningNotice(due_at=datetime(2026, 12, 1, 12, tzinfo=timezone.utc),
+                                                               idle_days=27), settings,
                                                  clock=clock).mime),
     }
 

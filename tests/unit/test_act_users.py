@@ -18,6 +18,7 @@ from pipeline.clock import FixedClock
 import pipeline.clients.plex_rows as plex_rows
 from pipeline.policy.plan import Action, Plan
 from pipeline.policy.users import NEW, Member, MemberState, UserPolicy, decide_users
+from pipeline.render.email.contexts import WarningNotice
 from pipeline.render.email.message import Recipient
 from pipeline.send.run import send_messages
 from pipeline.render.email.notice import render_notice
@@ -197,7 +198,7 @@ def test_a_warning_sent_by_a_killed_run_counts_from_when_it_left(env):
     mem = members({ALICE: idle(28), BOB: idle(1), NOMAIL: idle(1)})
     key = f"warning-{ALICE}-{idle(28).isoformat()}"
     msg = render_notice("warning", Recipient("alice@example.org", ALICE, "alice"),
-                        {"key": key, "remove_on": T0 + 3 * DAY}, settings, clock=clock)
+                        WarningNotice(key=key, due_at=T0 + 3 * DAY), settings, clock=clock)
     send_messages(store, settings, [msg], apply=True, clock=clock)  # ... and the run died before recording it
     clock.advance(hours=2)
     plan, result, _ = run_once(store, settings, clock, mem)

@@ -3,11 +3,12 @@ own numbers and the exact removal date in the server's time zone."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from email import policy
 from email.parser import BytesParser
 
 from pipeline.clock import FixedClock
+from pipeline.render.email.contexts import WarningNotice, WarningStats, WelcomeNotice
 from pipeline.render.email.notice import render_notice
 from pipeline.render.email.notices import read_house_rules, rules_view
 from pipeline.render.email.message import Recipient
@@ -56,12 +57,12 @@ def test_house_rules_become_safe_html_and_plain_text():
 
 def test_no_rules_means_no_rules_block():
     assert rules_view("") == {"rules_heading": "", "rules_html": "", "rules_text": ""}
-    _, html, text = parts("welcome", {"key": "welcome-5-20261114"})
+    _, html, text = parts("welcome", WelcomeNotice(key="welcome-5-20261114"))
     assert "House rules" not in html and "HOUSE RULES" not in text
 
 
 def test_the_welcome_carries_the_admins_house_rules():
-    msg, html, text = parts("welcome", {"key": "welcome-5-20261114", "house_rules": read_house_rules()})
+    msg, html, text = parts("welcome", WelcomeNotice(key="welcome-5-20261114", house_rules=read_house_rules()))
     assert msg["Subject"] == "Welcome to the Kino newsletter"
     assert ">House rules</div>" in html and "<strong>Two streams at a time, please.</strong>" in html
     assert "HOUSE RULES" in text and "3. Two streams at a time, please." in text
@@ -69,11 +70,11 @@ def test_the_welcome_carries_the_admins_house_rules():
 
 
 def test_the_warning_has_the_exact_removal_time_and_the_readers_numbers():
-    remove_at = datetime(2026, 11, 19, 23, 30, tzinfo=timezone.utc)  # already the 20th in Berlin
-    context = {"key": "warning-5-2026-10-20T12:00:00+00:00", "remove_at": remove_at, "days_idle": 27.6,
-               "limit_days": 30, "last_played": date(2026, 10, 20),
-               "stats": {"days": 90, "plays": 1, "hours": 0.25, "last_title": "Tom & Jerry <1>",
-                         "last_played": date(2026, 10, 20)}}
+    due_at = datetime(2026, 11, 19, 23, 30, tzinfo=timezone.utc)  # already the 20th in Berlin
+    last = datetime(2026, 10, 20, 12, tzinfo=timezone.utc)
+    context = WarningNotice(key="warning-5-2026-10-20T12:00:00+00:00", due_at=due_at, idle_days=27.6, kick_days=30,
+                            last_play_at=last, stats=WarningStats(days=90, plays=1, hours=0.25,
+                                                                  last_title="Tom & Jerry <1>", last_played_at=last))
     msg, html, text = parts("warning", context)
     assert msg["Subject"] == "Your access to Kino ends on 20 Nov 2026"
     assert "Your access will be removed on 20 Nov 2026 at 00:30 (Europe/Berlin)." in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from email import policy
 from email.parser import BytesParser
 
@@ -15,6 +16,8 @@ import pipeline.render.email.templates as email_templates
 from pipeline.render.email.notice import (NOTICE_KINDS, DigestRenderer, EmailImages, render_digest, render_notice,
                                    unsubscribe_headers)
 from pipeline.render.email.templates import _PLACEHOLDER, _expand, compile_mjml, THEME
+from pipeline.render.email.contexts import (AdminReport, RemovalNotice, ReportSection, WarningNotice,
+                                            WelcomeNotice)
 from pipeline.render.email.view import DROPS, trim
 from pipeline.render.email.message import Recipient
 from pipeline.stats.issue import compute_issue
@@ -443,15 +446,16 @@ def test_mjml_eating_a_placeholder_is_caught(tmp_path):
         compile_mjml("bad", tmp_path)
 
 
+DEC_1 = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # 07:00 on 1 Dec in the fixture's New York
 NOTICES = {
-    "welcome": ({"issue_url": "https://news.example.org/issues/2026-w46/"}, "welcome",
+    "welcome": (WelcomeNotice(issue_url="https://news.example.org/issues/2026-w46/"), "welcome",
                 "Welcome to the Kino newsletter", "you appear by your initials only"),
-    "warning": ({"remove_on": "2026-12-01", "days_idle": 27, "limit_days": 30}, "warning-2026-12-01",
+    "warning": (WarningNotice(due_at=DEC_1, idle_days=27, kick_days=30), "warning-2026-12-01",
                 "Your access to Kino ends on 1 Dec 2026", "Accounts with no plays for 30 days are removed"),
-    "removal": ({"removed_on": "2026-12-01", "days_idle": 30}, "removal-2026-12-01",
+    "removal": (RemovalNotice(removed_at=DEC_1, idle_days=30), "removal-2026-12-01",
                 "Your access to Kino has been removed", "removed on 1 Dec 2026 after 30 days without a play"),
-    "admin_report": ({"title": "Weekly report <b>", "summary": "1 warning sent.",
-                      "sections": [{"heading": "Warned", "columns": ["User", "Idle"], "rows": [["bob & co", 27]]}]},
+    "admin_report": (AdminReport(title="Weekly report <b>", summary="1 warning sent.", sections=(
+                         ReportSection("Warned", columns=("User", "Idle"), rows=(("bob & co", 27),)),)),
                      "admin-report-2026-11-16", "Kino: Weekly report <b>", "bob &amp; co"),
 }
 
@@ -471,10 +475,12 @@ def test_every_notice_renders_with_its_key_subject_and_text(kind):
 
 
 def test_a_notice_without_its_required_context_says_what_is_missing():
-    with pytest.raises(ValueError, match="remove_on"):
-        render_notice("warning", fx.recipient(BOB), {}, fx.settings(), clock=CLOCK)
+    with pytest.raises(TypeError, match="due_at"):
+        WarningNotice()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"render_notice\('warning'\) needs a WarningNotice, not dict"):
+        render_notice("warning", fx.recipient(BOB), {"due_at": DEC_1}, fx.settings(), clock=CLOCK)
     with pytest.raises(ValueError, match="unknown notice kind"):
-        render_notice("newsletter", fx.recipient(BOB), {}, fx.settings(), clock=CLOCK)
+        render_notice("newsletter", fx.recipient(BOB), WelcomeNotice(), fx.settings(), clock=CLOCK)
 
 
 def test_render_digest_renders_everyone_with_their_own_extras(images):

@@ -20,6 +20,7 @@ import pipeline.render.email.mime as mime
 from pipeline.render.email.digest import DigestRenderer
 from pipeline.render.email.headers import message_headers, sender, unsubscribe_headers, unsubscribe_link, why
 from pipeline.render.email.images import EmailImages
+from pipeline.render.email.contexts import NoticeContext
 from pipeline.render.email.notices import NOTICE_KINDS, notice_context
 from pipeline.render.email.personal import greeting_name
 from pipeline.render.email.templates import PREVIEW_PAD, THEME, compiled, environment
@@ -37,17 +38,16 @@ def render_digest(snapshot: Mapping[str, Any], settings: Settings, recipients: I
     return [renderer.render(r, extras.get(r.user_id) if r.user_id is not None else None) for r in recipients]
 
 
-def render_notice(kind: str, recipient: Recipient, context: Mapping[str, Any] | None, settings: Settings, *,
+def render_notice(kind: str, recipient: Recipient, context: NoticeContext, settings: Settings, *,
                   clock: Clock | None = None, theme: Path = THEME) -> OutgoingMessage:
     """A welcome, inactivity warning, removal notice or admin report for one recipient.
 
-    context (each may set key, the ledger key): welcome {issue_url?, period?}; warning {remove_on, days_idle?, last_played?, limit_days?,
-    keep?, url?}; removal {removed_on, days_idle?, contact?}; admin_report {title, summary?, sections?:
-    [{heading, lines?, columns?, rows?}], key?, subject?, url?}. Only the welcome carries
-    List-Unsubscribe: the others are about the reader's account, not the newsletter.
+    context: the kind's dataclass from contexts.py (WelcomeNotice, WarningNotice, RemovalNotice, AdminReport);
+    its key is the ledger key. Only the welcome carries List-Unsubscribe: the others are about the reader's
+    account, not the newsletter.
     """
     now = (clock or SystemClock()).now()
-    view = notice_context(kind, recipient, context or {}, settings,
+    view = notice_context(kind, recipient, context, settings,
                           now.astimezone(ZoneInfo(settings.server.timezone)).date())
     from_, domain = sender(settings, settings.server.name)
     small = "Sent by Marquee to email.admin_email" if kind == "admin_report" else "Sent with Marquee"

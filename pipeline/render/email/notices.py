@@ -1,7 +1,7 @@
 """What the one-off e-mails say: welcome, inactivity warning, removal, and the admin's report.
 
-Each builder turns the caller's context (plain values from policy or send) into the subject, the
-preheader, the hero and the body blocks the templates show, plus the message's idempotency key.
+Each builder turns the caller's typed context (contexts.py: the values as policy named them) into the subject,
+the preheader, the hero and the body blocks the templates show, plus the message's idempotency key.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from datetime import date, datetime
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import markdown
 from markupsafe import Markup
 
+from pipeline.clock import iso_day
+from pipeline.render.email.contexts import (CONTEXTS, AdminReport, NoticeContext, RemovalNotice, WarningNotice,
+                                            WarningStats, WelcomeNotice)
 from pipeline.render.email.message import Recipient
 from pipeline.settings import Settings
 from pipeline.render.email.personal import greeting_name
@@ -29,23 +32,25 @@ NOTICE_KINDS = ("welcome", "warning", "removal", "admin_report")
 NAMES = {"friendly": "by your name", "initials": "by your initials only", "hidden": "without any names at all"}
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()[:10]
-    return str(value or "")[:10]
+def days_text(days: float) -> str:
+    """A setting's number of days as written: 30 -> '30', 30.5 -> '30.5' (never rounded or cut)."""
+    return f"{days:g}"
 
 
-def _need(context: Mapping[str, Any], key: str, kind: str) -> Any:
-    if not context.get(key):
-        raise ValueError(f"render_notice({kind!r}): context needs {key!r}")
-    return context[key]
+def whole_days(days: float) -> int:
+    """Whole days gone by, as the e-mail says them: idle 27.6 days reads 'for 27 days' (true; 28 would not be)."""
+    return int(days)
 
 
-def _welcome(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name: str, today: date) -> dict:
-    noun = NOUNS.get(str(c.get("period") or s.newsletter.period), "week")
-    url = safe_url(c.get("issue_url")) or s.site.siteurl
+def _local(t: datetime, s: Settings) -> datetime:
+    return t.astimezone(ZoneInfo(s.server.timezone))
+
+
+def _welcome(r: Recipient, c: WelcomeNotice, s: Settings, server: str, name: str, today: date) -> dict:
+    noun = NOUNS.get(str(c.period or s.newsletter.period), "week")
+    url = safe_url(c.issue_url) or s.site.siteurl
     return {
-        "key": str(c.get("key") or "welcome"),
+        "key": c.key,
         "subject": f"Welcome to the {server} newsletter",
         "preheader": f"Once a {noun}: what everyone watched on {server}, what's new, and your own numbers.",
         "hero": {"eyebrow": f"{server} newsletter", "title": "Welcome aboard", "sub": f"Hi {name}, glad you're here."},
@@ -57,65 +62,55 @@ def _welcome(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name:
                   "You can unsubscribe with one click at the bottom of any letter."],
         "callout": None,
         "button": {"label": "Browse past issues", "url": url} if url else None,
-        **rules_view(c.get("house_rules")),
+        **rules_view(c.house_rules),
     }
 
 
-def _warning(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name: str, today: date) -> dict:
-    exact = c.get("remove_at")  # an aware datetime: the removal date and time, shown in the server's zone
-    local = exact.astimezone(ZoneInfo(s.server.timezone)) if isinstance(exact, datetime) else None
-    when = nice_date(local.date() if local else _need(c, "remove_on", "warning"))
-    at = f"{when} at {local:%H:%M} ({s.server.timezone})" if local else when
-    days = c.get("days_idle")
-    idle = f"for {int(days)} days" if days else "for a while"
-    last = f" (your last play was on {nice_date(c['last_played'])})" if c.get("last_played") else ""
-    limit = c.get("limit_days")
-    rule = (f"Accounts with no plays for {int(limit)} days are removed, to make room for others."
-            if limit else "Idle accounts are removed, to make room for others.")
-    keep = str(c.get("keep") or f"Play anything on {server} before {when} — even a few minutes — and your "
-                                 "access stays.")
-    paragraphs = [f"Hi {name}, you haven't watched anything on {server} {idle}{last}. {rule}"]
-    if local:
-        paragraphs.append(f"Your access will be removed on {at}.")
-    stats = c.get("stats") or {}
+def _warning(r: Recipient, c: WarningNotice, s: Settings, server: str, name: str, today: date) -> dict:
+    due = _local(c.due_at, s)  # the removal date and time, shown in the server's zone
+    when = nice_date(due.date())
+    idle = f"for {whole_days(c.idle_days)} days" if c.idle_days else "for a while"
+    last = f" (your last play was on {nice_date(_local(c.last_play_at, s).date())})" if c.last_play_at else ""
+    rule = (f"Accounts with no plays for {days_text(c.kick_days)} days are removed, to make room for others."
+            if c.kick_days else "Idle accounts are removed, to make room for others.")
+    keep = c.keep or f"Play anything on {server} before {when} — even a few minutes — and your access stays."
     return {
-        "key": str(c.get("key") or f"warning-{_iso(c.get('remove_on') or exact)}"),
+        "key": c.key or f"warning-{iso_day(c.due_at)}",
         "subject": f"Your access to {server} ends on {when}",
         "preheader": keep,
         "hero": {"eyebrow": server, "title": "Your access is about to expire", "sub": f"Removal date: {when}"},
-        "paragraphs": paragraphs,
-        "bullets": _stats_lines(stats), "after": [],
+        "paragraphs": [f"Hi {name}, you haven't watched anything on {server} {idle}{last}. {rule}",
+                       f"Your access will be removed on {when} at {due:%H:%M} ({s.server.timezone})."],
+        "bullets": _stats_lines(c.stats, s), "after": [],
         "callout": {"tone": "warning", "heading": f"Keep your access: watch something before {when}",
-                    "text": keep, "keep": "", "titles": [], "more": 0, "url": safe_url(c.get("url"))},
+                    "text": keep, "keep": "", "titles": [], "more": 0, "url": safe_url(c.url)},
         "button": None,
     }
 
 
-def _stats_lines(stats: Mapping[str, Any]) -> list[str]:
+def _stats_lines(stats: WarningStats | None, s: Settings) -> list[str]:
     """The reader's own numbers: plays and hours over the last `days` days, and the last title they watched."""
-    if not stats:
+    if stats is None:
         return []
-    days = int(stats.get("days") or 90)
-    plays, hours = int(stats.get("plays") or 0), float(stats.get("hours") or 0)
-    if plays:
-        noun = "play" if plays == 1 else "plays"
-        lines = [f"In the last {days} days: {plays} {noun}, {hours:.1f} hours in all."]
+    if stats.plays:
+        noun = "play" if stats.plays == 1 else "plays"
+        lines = [f"In the last {stats.days} days: {stats.plays} {noun}, {stats.hours:.1f} hours in all."]
     else:
-        lines = [f"In the last {days} days: no plays at all."]
-    if stats.get("last_title"):
-        on = f", on {nice_date(stats['last_played'])}" if stats.get("last_played") else ""
-        lines.append(f"The last thing you watched: {stats['last_title']}{on}.")
+        lines = [f"In the last {stats.days} days: no plays at all."]
+    if stats.last_title:
+        on = f", on {nice_date(_local(stats.last_played_at, s).date())}" if stats.last_played_at else ""
+        lines.append(f"The last thing you watched: {stats.last_title}{on}.")
     return lines
 
 
-def _removal(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name: str, today: date) -> dict:
-    when = nice_date(_need(c, "removed_on", "removal"))
-    days = c.get("days_idle")
-    idle = f" after {int(days)} days without a play" if days else ""
-    back = str(c.get("contact") or ("Reply to this e-mail if you'd like to come back." if s.email.reply_to
-                                   else f"Ask whoever runs {server} if you'd like to come back."))
+def _removal(r: Recipient, c: RemovalNotice, s: Settings, server: str, name: str, today: date) -> dict:
+    day = _local(c.removed_at, s).date()
+    when = nice_date(day)
+    idle = f" after {whole_days(c.idle_days)} days without a play" if c.idle_days else ""
+    back = c.contact or ("Reply to this e-mail if you'd like to come back." if s.email.reply_to
+                         else f"Ask whoever runs {server} if you'd like to come back.")
     return {
-        "key": str(c.get("key") or f"removal-{_iso(c['removed_on'])}"),
+        "key": c.key or f"removal-{iso_day(day)}",
         "subject": f"Your access to {server} has been removed",
         "preheader": f"Removed on {when}{idle}. {back}",
         "hero": {"eyebrow": server, "title": "Your access has been removed", "sub": when},
@@ -125,23 +120,17 @@ def _removal(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name:
     }
 
 
-def _admin_report(r: Recipient, c: Mapping[str, Any], s: Settings, server: str, name: str, today: date) -> dict:
-    title = str(_need(c, "title", "admin_report"))
-    sections = []
-    for sec in c.get("sections") or []:
-        columns = [str(x) for x in sec.get("columns") or []]
-        rows = [[str(x) for x in row] for row in sec.get("rows") or []]
-        sections.append({"heading": str(sec.get("heading") or ""), "lines": [str(x) for x in sec.get("lines") or []],
-                         "columns": columns, "rows": rows})
-    summary = str(c.get("summary") or "")
+def _admin_report(r: Recipient, c: AdminReport, s: Settings, server: str, name: str, today: date) -> dict:
+    sections = [{"heading": sec.heading, "lines": [str(x) for x in sec.lines], "columns": [str(x) for x in sec.columns],
+                 "rows": [[str(x) for x in row] for row in sec.rows]} for sec in c.sections]
+    url = safe_url(c.url)
     return {
-        "key": str(c.get("key") or f"admin-report-{_iso(c.get('date') or today)}"),
-        "subject": str(c.get("subject") or f"{server}: {title}"),
-        "preheader": summary or title,
-        "hero": {"eyebrow": f"{server} · for the admin", "title": title, "sub": str(c.get("sub") or "")},
-        "paragraphs": [summary] if summary else [], "bullets": [], "after": [], "callout": None,
-        "button": ({"label": str(c.get("button_label") or "Open"), "url": safe_url(c.get("url"))}
-                   if safe_url(c.get("url")) else None),
+        "key": c.key or f"admin-report-{iso_day(today)}",
+        "subject": c.subject or f"{server}: {c.title}",
+        "preheader": c.summary or c.title,
+        "hero": {"eyebrow": f"{server} · for the admin", "title": c.title, "sub": c.sub},
+        "paragraphs": [c.summary] if c.summary else [], "bullets": [], "after": [], "callout": None,
+        "button": {"label": c.button_label or "Open", "url": url} if url else None,
         "sections": sections,
     }
 
@@ -150,15 +139,18 @@ _BUILDERS: dict[str, Callable[..., dict]] = {"welcome": _welcome, "warning": _wa
                                              "admin_report": _admin_report}
 
 
-def notice_context(kind: str, recipient: Recipient, context: Mapping[str, Any], settings: Settings,
+def notice_context(kind: str, recipient: Recipient, context: NoticeContext, settings: Settings,
                    today: date) -> dict:
-    """Subject, preheader, hero, body blocks and key of one notice; ValueError for an unknown kind.
+    """Subject, preheader, hero, body blocks and key of one notice.
 
+    ValueError for an unknown kind, TypeError for a context of another kind (a dict included).
     today: the server's local date, for keys that default to it (admin reports)."""
     if kind not in _BUILDERS:
         raise ValueError(f"unknown notice kind {kind!r}; use one of {', '.join(NOTICE_KINDS)}")
+    if type(context) is not CONTEXTS[kind]:
+        raise TypeError(f"render_notice({kind!r}) needs a {CONTEXTS[kind].__name__}, not {type(context).__name__}")
     server = settings.server.name
-    out = _BUILDERS[kind](recipient, context or {}, settings, server, greeting_name(recipient.name), today)
+    out = _BUILDERS[kind](recipient, context, settings, server, greeting_name(recipient.name), today)
     out.setdefault("sections", [])
     return out
 
