@@ -1,11 +1,13 @@
-"""Logging set-up: secrets redacted everywhere, rich on a terminal, plain lines otherwise."""
+"""Logging set-up: secrets redacted everywhere, rich on a terminal, plain lines otherwise; times in the server's zone."""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
+from datetime import datetime, tzinfo
 from typing import Iterable
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger("marquee")
 
@@ -46,25 +48,74 @@ class RedactingFilter(logging.Filter):
 REDACTOR = RedactingFilter()
 
 
+def counted(n: int, word: str) -> str:
+    """'1 page', '3 pages', '6,000 plays': a count and its noun, for what the terminal prints."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def setup(secrets: Iterable[str] = (), verbose: bool = False) -> None:
-    """Install one handler on the root logger with the redactor on it."""
+def local_time(t: datetime, zone: tzinfo | None) -> datetime:
+    """An aware moment in `zone` (the server's), or in this machine's zone when there is none."""
+    return t.astimezone(zone) if zone is not None else t.astimezone()
+
+
+_UTC_STAMP = re.compile(r"\b(\d{4}-\d\d-\d\d \d\d:\d\d) UTC\b")
+
+
+def server_times(text: str, timezone: str) -> str:
+    """A line with stored UTC stamps ('2026-11-16 09:00 UTC') as the terminal shows it ('2026-11-16 04:00 EST').
+
+    Reasons are decided and stored in UTC; only what is printed changes, so every time on a screen is the
+    server's, labelled with its zone.
+    """
+    zone = ZoneInfo(timezone)
+
+    def local(m: re.Match) -> str:
+        at = datetime.fromisoformat(m.group(1)).replace(tzinfo=ZoneInfo("UTC"))
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    return _UTC_STAMP.sub(local, text)
+
+
+class ZonedFormatter(logging.Formatter):
+    """Log times in the server's time zone and labelled with it ('2026-11-16 04:00:05 EST'), like every
+    other time the terminal shows; without a zone, the machine's, still labelled."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        when = local_time(datetime.fromtimestamp(record.created).astimezone(), _ZONE[0])
+        return when.strftime(datefmt or "%Y-%m-%d %H:%M:%S %Z")
+
+
+_ZONE: list[tzinfo | None] = [None]  # the zone log times are shown in; set_timezone changes it
+
+
+def set_timezone(timezone: str | None) -> None:
+    """Show log times in this zone from now on (the demo learns its server's zone after logging is set up)."""
+    _ZONE[0] = ZoneInfo(timezone) if timezone else None
+
+
+def setup(secrets: Iterable[str] = (), verbose: bool = False, timezone: str | None = None) -> None:
+    """Install one handler on the root logger with the redactor on it; times in `timezone` (server.timezone)."""
     REDACTOR.add(*secrets)
+    set_timezone(timezone)
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_marquee", False):
             root.removeHandler(handler)
     if is_terminal():
         from rich.logging import RichHandler
+        from rich.text import Text
 
-        handler: logging.Handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+        handler: logging.Handler = RichHandler(
+            show_path=False, markup=False, rich_tracebacks=False,
+            log_time_format=lambda t: Text(local_time(t.astimezone(), _ZONE[0]).strftime("[%H:%M:%S %Z]")))
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(REDACTOR)
     handler._marquee = True  # type: ignore[attr-defined]
     root.addHandler(handler)

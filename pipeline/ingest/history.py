@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import BadResponse
-from pipeline.logs import Progress
+from pipeline.logs import Progress, counted
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.db import sql
@@ -56,7 +56,8 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
             if progress.total != total:
                 progress.set_total(total)
             progress.advance(count)
-    log.info("Tautulli history: %s new plays (%s fetched in %s pages)", f"{new:,}", f"{fetched:,}", pages)
+    log.info("Tautulli history: %s (%s fetched in %s)", counted(new, "new play"), f"{fetched:,}",
+             counted(pages, "page"))
     return HistoryResult(fetched=fetched, new=new, pages=pages)
 
 

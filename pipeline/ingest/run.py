@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.clock import Clock
 from pipeline.errors import ConfigError, MarqueeError, SourceError
-from pipeline.logs import Progress
+from pipeline.logs import Progress, counted
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -24,12 +24,15 @@ class IngestSummary:
     libraries: int
     items: int | None          # None when the inventory was skipped
     plex_skipped: str | None   # why, in one line
-    requests: int
+    requests: int              # every Tautulli call: history pages, users, libraries
     seconds: float
+    pages: int = 0             # get_history pages, as the history log line counts them
 
     def lines(self) -> list[str]:
+        # The same words as the history log line above it: plays are fetched in pages; requests are all calls.
         out = [
-            f"plays: {self.plays_new:,} new ({self.plays_fetched:,} fetched in {self.requests} Tautulli requests)",
+            f"plays: {self.plays_new:,} new ({self.plays_fetched:,} fetched in {counted(self.pages, 'page')} "
+            f"of history; {counted(self.requests, 'Tautulli request')} in all)",
             f"users: {self.users:,}   libraries: {self.libraries:,}",
         ]
         if self.plex_skipped:
@@ -70,7 +73,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     store.execute("ingest/record_plex_outcome", dict(
         run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began)
+                         client.requests, time.monotonic() - began, history.pages)
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:

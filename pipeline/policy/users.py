@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable, Mapping
@@ -258,8 +259,16 @@ def next_state(m: Member, state: MemberState, action: Action, at: datetime, *, o
     return state
 
 
+def _days(idle: timedelta) -> str:
+    """'10.5', '27', '1,006': tenths below 100 days, whole days above; never rounded up past a threshold."""
+    days = idle / timedelta(days=1)
+    if days >= 100:
+        return f"{math.floor(days):,}"
+    return _n(math.floor(days * 10 + 1e-9) / 10)
+
+
 def _seen(m: Member, idle: timedelta) -> str:
-    days = _n(round(idle / timedelta(days=1), 2))
+    days = _days(idle)
     if m.last_counting_play_at is None:
         return f"never watched, idle {days} days counted from join + grace"
     return f"idle {days} days since the last play on {_fmt(m.last_counting_play_at)}"

@@ -29,7 +29,7 @@ def guarded(fn: Callable[..., object], *args: object, **kwargs: object) -> int:
 
 def settings_for(config: str | None, verbose: bool = False) -> Settings:
     settings = load_settings(config)
-    logs.setup(settings.secrets(), verbose=verbose)
+    logs.setup(settings.secrets(), verbose=verbose, timezone=settings.server.timezone)
     return settings
 
 
@@ -133,7 +133,7 @@ def enforce(settings: Settings, clock: Clock | None = None, *, apply: bool = Fal
     with open_store(settings) as store:
         result = run_enforce(store, settings, clock or SystemClock(), apply=apply, force=force, scope=scope)
     for line in result.lines:
-        print(line)
+        print(logs.server_times(line, settings.server.timezone))
     if not apply:
         print(f"Dry run (enforce run {result.run_id}): nothing was sent or changed; the e-mails it would send are "
               f"in {settings.email.outbox_dir}/dry-run/. Run `invoke enforce --apply` to carry the plan out.")
@@ -151,7 +151,7 @@ def retention(settings: Settings, command: str, *args: object, clock: Clock | No
     with open_store(settings) as store:
         lines = getattr(retention_commands, command)(store, settings, clock or SystemClock(), *args, **kwargs)
     for line in lines:
-        print(line)
+        print(logs.server_times(line, settings.server.timezone))
 
 
 def daemon(settings: Settings, *, apply: bool = False, once: bool = False) -> None:

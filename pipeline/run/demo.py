@@ -11,7 +11,7 @@ from pipeline.run.enforce import run_enforce
 from pipeline.ingest.run import run_ingest
 from pipeline.run.send_issue import send_issue
 from pipeline.media.commands import queue_lines
-from pipeline.logs import REDACTOR
+from pipeline.logs import REDACTOR, server_times, set_timezone
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import generate
@@ -61,6 +61,7 @@ def run_demo(root: Path, clock: Clock) -> Path:
     now = int(clock.now().timestamp()) // 3600 * 3600
     world = generate(seed=7, users=24, plays=6000, now=now)
     REDACTOR.add(world.tautulli_api_key, world.owner_token)
+    set_timezone(world.timezone)  # log times in the sandbox server's zone, like the plan it prints
 
     with TautulliSandbox(world) as tautulli, PlexSandbox(world) as plex, \
             PlexTvSandbox(world, pms_url=plex.url) as plextv:
@@ -84,10 +85,10 @@ def run_demo(root: Path, clock: Clock) -> Path:
     print(mailed.line())
     print("\nThe enforcement plan for the sandbox (`invoke enforce`; nothing is applied):")
     for line in enforcement.lines:
-        print(f"  {line}")
+        print(f"  {server_times(line, settings.server.timezone)}")
     print("\nThe deletion queue (`invoke queue`):")
     for line in queued:
-        print(f"  {line}")
+        print(f"  {server_times(line, settings.server.timezone)}")
     index = settings.site.output_dir / "index.html"
     print(f"\nThe demo's archive site: {index}")
     print("  open it in a browser, or run `invoke serve` and visit http://127.0.0.1:8000/")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.clock import Clock
@@ -59,6 +60,7 @@ class UserPlan:
     refusals: list[str]
     members: int
     first_run: bool = False
+    timezone: str = "UTC"  # server.timezone: the zone the plan's dates are shown in
 
 
 @dataclass
@@ -113,20 +115,21 @@ def plan_users(store: Store, settings: Settings, clock: Clock) -> UserPlan:
     """The user lifecycle plan for now, with the guards' refusals (empty when it may be applied)."""
     d = decide(store, settings, clock.now())
     plan, refusals = d.guarded(d.plan)
-    return UserPlan(plan, refusals, len(d.members), d.first_run)
+    return UserPlan(plan, refusals, len(d.members), d.first_run, settings.server.timezone)
 
 
 def plan_lines(result: UserPlan) -> list[str]:
     """The plan as an admin reads it: one line per user (action, user, date, reason), the counts, the guards."""
-    out = table_lines(result.plan)
+    out = table_lines(result.plan, result.timezone)
     out += [f"refused: {reason}" for reason in result.refusals]
     return out
 
 
-def table_lines(plan: Plan) -> list[str]:
-    """One line per decision, most consequential first, then the counts."""
+def table_lines(plan: Plan, timezone: str) -> list[str]:
+    """One line per decision, most consequential first, then the counts; the date column in `timezone`."""
     rows = sorted(plan.actions, key=lambda a: (ORDER.index(a.kind), a.user_id))
-    out = [f"{a.kind:<14} {a.username or f'user {a.user_id}':<24} {_when(a.due_at):<16} {a.reason}" for a in rows]
+    out = [f"{a.kind:<14} {a.username or f'user {a.user_id}':<24} {_when(a.due_at, timezone):<20} {a.reason}"
+           for a in rows]
     counts = plan.counts()
     out.append("plan: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("welcome", "warn", "remove",
                                                                         "clear_warning", "protect", "wait")))
@@ -147,9 +150,12 @@ def users_step(ctx: RunContext) -> StepResult:
         plan = plan.with_actions(plan.of_kind("welcome"))
     would_refuse = d.guarded(plan)[1]
     plan, refusals = d.guarded(plan, force=ctx.force)
-    header = f"user plan at {_when(d.now)} UTC: {len(d.members)} users with access"
+    zone = ctx.settings.server.timezone
+    # The terminal's own times are the server's, labelled; a reason keeps the UTC it was stored with, which
+    # commands.py shows in the server's zone too (logs.server_times).
+    header = f"user plan at {_when(d.now, zone)}: {len(d.members)} users with access"
     result.lines += [header + (" (first run: existing users are not welcomed)" if d.first_run else "")]
-    result.lines += table_lines(plan) if ctx.scope != "new_users" or plan.actions else ["plan: nobody to welcome"]
+    result.lines += table_lines(plan, zone) if ctx.scope != "new_users" or plan.actions else ["plan: nobody to welcome"]
     ctx.audit.record(*_decision_rows(plan, ctx.apply, refused=bool(refusals)))
     if refusals:
         result.refusals = refusals
@@ -244,5 +250,6 @@ def _decision_rows(plan: Plan, applied: bool, refused: bool) -> list[AuditRow]:
     return rows
 
 
-def _when(t: datetime | None) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if t else "-"
+def _when(t: datetime | None, zone: str) -> str:
+    """'2026-12-06 12:17 EST': a stored UTC moment in the server's zone, labelled; '-' for none."""
+    return t.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if t else "-"
