@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,16 @@ def eml_path(root: Path, msg: "OutgoingMessage") -> Path:
 
 
 def write_eml(path: Path, mime: bytes) -> None:
-    """Write atomically: a reader (or a crash) never sees half a message."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically: a reader (or a crash) never sees half a message.
+
+    Only the owner may read it (0600, in a 0700 folder): a message names its reader and their address.
+    """
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) != 0o700:  # made by an older Marquee, or by the umask's rules
+        os.chmod(folder, 0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
         fh.write(mime)
         fh.flush()
         os.fsync(fh.fileno())

@@ -112,3 +112,28 @@ def test_an_existing_store_is_made_private_when_opened(tmp_path):
         os.chmod(data / "marquee.duckdb", 0o644)
         open_store(settings).close()
     assert (mode(data), mode(data / "marquee.duckdb")) == (0o700, 0o600)
+
+
+def test_dry_run_emails_are_private(tmp_path):
+    """Item 18: each reader's .eml file is 0600 in a 0700 folder, under the usual umask 022, as `invoke send` writes it."""
+    from pipeline.run.send_issue import send_issue
+    from pipeline.stats.freeze import freeze_issues
+    from pipeline.store import open_store
+
+    world = generate(seed=5, users=8, plays=600)
+    clock = FixedClock(datetime.fromtimestamp(world.now, timezone.utc))
+    outbox = tmp_path / "outbox"
+    with umask(0o022), TautulliSandbox(world) as tautulli:
+        settings = load_settings(environ={
+            "TAUTULLI_URL": tautulli.url, "TAUTULLI_API_KEY": world.tautulli_api_key,
+            "MARQUEE_DATA_DIR": str(tmp_path / "data")}, dotenv_path=None, overrides={
+            "server.timezone": world.timezone, "newsletter.backfill": 0, "email.from_address": "news@example.org",
+            "email.outbox_dir": str(outbox)})
+        commands.ingest(settings, clock)
+        with open_store(settings) as store:
+            assert freeze_issues(store, settings, clock.now()).frozen
+            summary = send_issue(store, settings, clock)
+    files = sorted(outbox.rglob("*.eml"))
+    assert files and summary.dry_run_files == len(files)
+    assert {mode(p) for p in files} == {0o600}
+    assert {mode(p.parent) for p in files} == {0o700}
