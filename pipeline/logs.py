@@ -1,4 +1,4 @@
-"""Logging set-up: secrets redacted everywhere, rich on a terminal, plain lines otherwise; times in the server's zone."""
+"""Logging set-up: secrets redacted everywhere, rich on a terminal, plain lines otherwise; server-zone times."""
 
 from __future__ import annotations
 

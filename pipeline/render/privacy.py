@@ -27,7 +27,7 @@ def _initial(ch: str) -> str:
 
 
 def initials(name: str) -> str:
-    """'Alice Smith' -> 'A. S.'; 'bob' -> 'B.'; '山田 太郎' -> '山 太'; at most three letters; '' -> 'a viewer'."""
+    """'Alice Smith' -> 'A. S.'; 'bob' -> 'B.'; '山田 太郎' -> '山 太'; at most three; '' -> 'a viewer'."""
     text = (name or "").strip()
     if "@" in text:
         text = text.split("@", 1)[0]  # an e-mail used as a name: its local part only

@@ -98,7 +98,8 @@ def mail(tmp_path_factory):
     for part in msg.walk():
         if part["Content-ID"]:
             data = base64.b64encode(part.get_payload(decode=True)).decode()
-            html = html.replace(f"cid:{part['Content-ID'].strip('<>')}", f"data:{part.get_content_type()};base64,{data}")
+            cid = part["Content-ID"].strip("<>")
+            html = html.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")
     return html, charts["heatmap"].svg_path.read_text(encoding="utf-8")
 
 

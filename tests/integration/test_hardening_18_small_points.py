@@ -1,4 +1,4 @@
-"""Issue #11, item 18: the small points (CJK initials, the default server name, the README's packages, private files)."""
+"""Issue #11, item 18: small points (CJK initials, the default server name, the README's packages, private files)."""
 
 import os
 import re
@@ -115,7 +115,7 @@ def test_an_existing_store_is_made_private_when_opened(tmp_path):
 
 
 def test_dry_run_emails_are_private(tmp_path):
-    """Item 18: each reader's .eml file is 0600 in a 0700 folder, under the usual umask 022, as `invoke send` writes it."""
+    """Item 18: each reader's .eml file is 0600 in a 0700 folder (umask 022), as `invoke send` writes it."""
     from pipeline.run.send_issue import send_issue
     from pipeline.stats.freeze import freeze_issues
     from pipeline.store import open_store
