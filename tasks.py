@@ -1,5 +1,6 @@
 """Marquee's admin tasks. Thin: each parses its flags and calls a plain function in pipeline.run.commands."""
 
+import sys
 from pathlib import Path
 
 from invoke import Exit, task
@@ -155,3 +156,25 @@ def daemon(c, config=None, verbose=False, apply=False, once=False):
     """Run enforce on a timer (new users every 5 min, everything every 30) with GET /health on 127.0.0.1:8787."""
     from pipeline.run import commands
     _run(lambda: commands.daemon(commands.settings_for(config, verbose), apply=apply, once=once))
+
+
+@task(help={"config": CONFIG_HELP, "server": "the server to use, by name, when the account owns several "
+                                            "(default: ask, or the only one)",
+            "env-file": "where PLEX_TOKEN and PLEX_URL are saved (default: .env)"})
+def login(c, config=None, server=None, env_file=".env"):
+    """Sign in at plex.tv/link with a code, pick your server, and save PLEX_TOKEN and PLEX_URL to .env."""
+    from pipeline.run import commands
+    from pipeline.run.login import ask_on_terminal, login as sign_in
+
+    _run(lambda: sign_in(commands.settings_for(config), Path(env_file), server=server, ask=ask_on_terminal(),
+                         progress=sys.stderr))
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP, "env-file": "the .env file to read (default: .env)"})
+def doctor(c, config=None, verbose=False, env_file=".env"):
+    """Check the set-up (config, Tautulli, Plex, mail, S3, Discord, Sonarr/Radarr, store): one line each, with a fix."""
+    from pipeline import logs
+    from pipeline.run.doctor import doctor as check
+
+    logs.setup(verbose=verbose)
+    _run(check, config, Path(env_file))

@@ -44,6 +44,14 @@ class DiscordWebhook:
             return str(exc)
         return None
 
+    def check(self) -> str | None:
+        """GET the webhook (Discord answers with its name; nothing is posted); the problem, or None."""
+        try:
+            self.http.request("GET", "", what="GET webhook")
+        except SourceError as exc:
+            return str(exc)
+        return None
+
     def _describe(self, f: Failure) -> str | None:
         gave_up = "; gave up after one retry" if f.kind in TRANSIENT else ""
         if f.kind == "rate_limited":

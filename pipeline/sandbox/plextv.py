@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from pipeline.sandbox.http import Request, Response, SandboxServer
 from pipeline.sandbox.plex_xml import XML, element, flag, render
+from pipeline.sandbox.plextv_pins import PinDesk
 from pipeline.sandbox.world import SandboxUser, World
 
 
@@ -52,6 +53,8 @@ class PlexTvSandbox(SandboxServer):
         self.world = world
         self.pms_url = pms_url            # advertised as the server's connection in /api/v2/resources
         self.mutations: list[Mutation] = []
+        self.pins = PinDesk(world.owner_token, world.now)  # the PIN sign-in `invoke login` uses
+        self.owns_servers = True          # False: the account owns no server (/api/v2/resources lists none)
         self._lock_world = threading.Lock()
         mid = world.machine_identifier
         self._section_base = 20_000_000 + int(_digest(mid)[:6], 16) % 100_000 * 100
@@ -114,6 +117,9 @@ class PlexTvSandbox(SandboxServer):
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/api/friends"):
             return Response(410, b'{"error":"This endpoint has been removed"}', "application/json")
+        pin_answer = self.pins.handle(request)  # the PIN routes are how a client gets a token: none needed
+        if pin_answer is not None:
+            return pin_answer
         token = request.headers.get("x-plex-token") or request.query.get("X-Plex-Token")
         if token != self.world.owner_token:
             return self._error(401, 1001, "User could not be authenticated")
@@ -270,11 +276,13 @@ class PlexTvSandbox(SandboxServer):
 
     def _resources(self, request: Request) -> Response:
         w = self.world
-        root = element("MediaContainer", size=1 + len(self.other_servers))
         created = datetime.fromtimestamp(w.now - 400 * 86_400, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         seen = datetime.fromtimestamp(w.now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         servers = [(w.server_name, w.machine_identifier, self.pms_url)] + [
             (o.name, o.machine_identifier, None) for o in self.other_servers]
+        if not self.owns_servers:
+            servers = []
+        root = element("MediaContainer", size=len(servers))
         for name, mid, url in servers:
             res = element("resource", root, name=name, product="Plex Media Server", productVersion=w.version,
                           platform="Linux", platformVersion="6.1.0", device="PC", clientIdentifier=mid,

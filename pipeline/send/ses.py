@@ -87,6 +87,28 @@ class SesBackend:
             self.rate = self._account_rate()
         self._check_sender()
 
+    def check(self) -> dict:
+        """Raise unless the sender is verified (no mail goes out); return SESv2's account (quota, sandbox)."""
+        if not self.sender:
+            raise ConfigError("email.from_address is empty; set it to an address SES has verified")
+        self._clients()
+        self._check_sender()
+        account, failed = self._call(self.v2.get_account)
+        if failed is not None:
+            raise failed.fatal or failed.give_up or BadResponse(f"{self.where} failed reading the account: "
+                                                                f"{failed.error}")
+        return account
+
+    def verified(self, address: str) -> bool:
+        """Whether SES may send to this address from a sandboxed account (it, or its domain, is verified)."""
+        if self.v2 is None:
+            self._clients()
+        for identity in (address, address.rsplit("@", 1)[-1]):
+            found, failed = self._call(self.v2.get_email_identity, EmailIdentity=identity)
+            if failed is None and found.get("VerificationStatus") in (None, "SUCCESS"):
+                return True
+        return False
+
     def _call(self, fn: Any, **kwargs: Any) -> tuple[Any, Attempt | None]:
         """Run one set-up call: (response, None) or (None, what went wrong)."""
         try:

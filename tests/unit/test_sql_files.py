@@ -144,6 +144,7 @@ SAMPLES: dict[str, dict] = {
     "stats/user_streak": {**PERIOD_PARAMS, "tz": TZ},
     "stats/user_top_titles": {**PERIOD_PARAMS, "limit": 5},
     "stats/user_totals": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
+    "store/schema_version": {},
 }
 _READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
