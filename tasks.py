@@ -72,11 +72,13 @@ def update_golden(c):
 
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
             "issue": "the issue to send, e.g. weekly-2026-W46 (default: the latest built)",
-            "apply": "really send (default: write .eml files to the outbox and list who would get what)",
+            "apply": "deliver through email.backend (ses or smtp; refused with the outbox backend, which "
+                     "delivers nothing). Default: a dry run that writes .eml files and lists who would get what",
             "to": "send one preview copy to this address only",
-            "resend-unknown": "also resend messages an interrupted run may or may not have delivered"})
+            "resend-unknown": "also resend messages a killed run may or may not have delivered (whoever got one "
+                              "gets it twice)"})
 def send(c, config=None, verbose=False, issue=None, apply=False, to=None, resend_unknown=False):
-    """E-mail an issue's personal digest to every reader, exactly once each (a dry run without --apply)."""
+    """E-mail an issue's personal digest to every reader, never twice (a dry run without --apply)."""
     from pipeline.run import commands
     _run(lambda: commands.send(commands.settings_for(config, verbose), issue=issue, apply=apply, to=to,
                                resend_unknown=resend_unknown))

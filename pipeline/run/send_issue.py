@@ -9,13 +9,14 @@ from typing import Iterator
 from pipeline.run.build import resolve_exclusions
 from pipeline.render.charts import render_issue_charts
 from pipeline.clock import Clock
-from pipeline.errors import MarqueeError
+from pipeline.errors import ConfigError, MarqueeError
 from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.email.images import images_mode
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
 from pipeline.media.leaving import leaving_for_users
 from pipeline.render.site.generate import poster_items
 from pipeline.send.address import normalize
+from pipeline.send.backend import no_delivery
 from pipeline.send.ledger import sent_to
 from pipeline.render.email.message import OutgoingMessage, Recipient
 from pipeline.send.recipients import digest_recipients
@@ -61,6 +62,9 @@ def reader_extras(store: Store, settings: Settings, clock: Clock) -> dict[int, d
 def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str | None = None,
                apply: bool = False, to: str | None = None, resend_unknown: bool = False) -> SendSummary:
     """Render and send (or, without apply, write as .eml) the digest of one frozen issue."""
+    refused = no_delivery(settings.email.backend) if apply else None
+    if refused:
+        raise ConfigError(refused)  # before anything is rendered; send_messages would refuse it too
     settings = resolve_exclusions(store, settings)
     key = issue_key or latest_issue_key(store, settings)
     snapshot = load_snapshot(store, key)

@@ -1,4 +1,4 @@
-"""What a delivery backend (SES, SMTP, outbox) offers the run loop, and what one call can end as."""
+"""What a delivery backend (SES, SMTP) offers the run loop, and what one call can end as."""
 
 from __future__ import annotations
 
@@ -50,8 +50,22 @@ class Backend(Protocol):
         """Release connections."""
 
 
+def no_delivery(name: str) -> str | None:
+    """Why email.backend `name` cannot deliver (the one-line reason --apply refuses with), or None when it can."""
+    if name != "outbox":
+        return None
+    return ('email.backend is "outbox", which delivers nothing (it is where dry runs write .eml files); '
+            'set email.backend to "smtp" or "ses" (docs/settings.md) to send for real')
+
+
 def make_backend(name: str, settings: "Settings") -> Backend:
-    """The backend named in settings.email.backend (or passed explicitly)."""
+    """The backend named in settings.email.backend (or passed explicitly); refuses one that cannot deliver."""
+    from pipeline.errors import ConfigError
+
+    refused = no_delivery(name)
+    if refused:
+        # Writing a file is not delivery: recorded as sent, it would stop a real backend from ever sending it.
+        raise ConfigError(refused)
     if name == "ses":
         from pipeline.send.ses import SesBackend
 
@@ -60,10 +74,4 @@ def make_backend(name: str, settings: "Settings") -> Backend:
         from pipeline.send.smtp import SmtpBackend
 
         return SmtpBackend(settings)
-    if name == "outbox":
-        from pipeline.send.outbox import OutboxBackend
-
-        return OutboxBackend(settings.email.outbox_dir)
-    from pipeline.errors import ConfigError
-
     raise ConfigError(f"email.backend {name!r} is not one of ses, smtp, outbox")

@@ -1,4 +1,4 @@
-"""The outbox backend: each message becomes an .eml file, for dry runs and for admins who relay by hand."""
+"""The outbox: each message a dry run would send becomes an .eml file. Nothing here delivers anything."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from pipeline.errors import ConfigError
-from pipeline.send.backend import FATAL, SENT, Attempt
 
 if TYPE_CHECKING:
     from pipeline.render.email.message import OutgoingMessage
@@ -37,39 +34,3 @@ def write_eml(path: Path, mime: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-class OutboxBackend:
-    """Writes <outbox_dir>/<key>/<address>.eml; the ledger makes it exactly-once like the others."""
-
-    name = "outbox"
-    rate = None
-    concurrency = 4  # file writes in parallel let each ledger write cover several messages
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def open(self) -> None:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create email.outbox_dir {self.root}: {exc.strerror}") from None
-
-    def suppressed(self) -> dict[str, str]:
-        return {}
-
-    def attempt(self, msg: "OutgoingMessage") -> Attempt:
-        path = eml_path(self.root, msg)
-        try:
-            write_eml(path, msg.mime)
-        except OSError as exc:
-            # A full disk or a permission problem hits every message alike: stop, leave the rest pending.
-            return Attempt(FATAL, fatal=ConfigError(f"cannot write {path}: {exc.strerror}; check email.outbox_dir"))
-        return Attempt(SENT, provider_id=str(path))
-
-    def delivered(self, msg: "OutgoingMessage") -> bool | None:
-        # The rename is atomic, so a file that exists is a complete message.
-        return eml_path(self.root, msg).exists()
-
-    def close(self) -> None:
-        pass

@@ -13,6 +13,7 @@ from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.send.ledger import counts
 from pipeline.settings import load_settings
 from pipeline.store.db import open_store
+from tests.fixtures.mail_drop import MailDrop
 
 ADMIN = "admin@example.org"
 
@@ -21,12 +22,13 @@ ADMIN = "admin@example.org"
 def sandbox(tmp_path, discord):
     world = generate(seed=1)
     clock = FixedClock(datetime.fromtimestamp(world.now, timezone.utc))
-    with TautulliSandbox(world) as t, PlexSandbox(world) as pms, PlexTvSandbox(world, pms_url=pms.url) as tv:
+    with TautulliSandbox(world) as t, PlexSandbox(world) as pms, PlexTvSandbox(world, pms_url=pms.url) as tv, \
+            MailDrop(tmp_path / "outbox") as mail:  # delivered mail is filed under tmp_path/outbox/<key>/
         env = {"TAUTULLI_URL": t.url, "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_URL": pms.url,
                "PLEX_TOKEN": world.owner_token, "DISCORD_WEBHOOK_URL": discord.url}
         settings = load_settings(environ=env, dotenv_path=None, overrides={
             "plex.plextv_url": tv.url, "server.timezone": world.timezone, "data.dir": str(tmp_path / "data"),
-            "email.backend": "outbox", "email.outbox_dir": str(tmp_path / "outbox"),
+            **mail.settings(), "email.outbox_dir": str(tmp_path / "outbox"),
             "email.from_address": "news@example.org", "email.admin_email": ADMIN, "daemon.ingest": True})
         yield settings, clock, tv
 

@@ -1,4 +1,4 @@
-"""Admin notices over real HTTP: a loopback Discord receiver and the outbox backend behind the ledger."""
+"""Admin notices over real HTTP: a loopback Discord receiver, and SMTP to a loopback mail drop behind the ledger."""
 
 import logging
 from datetime import datetime, timezone
@@ -15,16 +15,29 @@ from pipeline.send.ledger import counts
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
 from tests.fixtures.discord import TOKEN
+from tests.fixtures.mail_drop import MailDrop
 from tests.fixtures.smtp_server import free_port
 
 CLOCK = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
 ADMIN = "admin@example.org"
 
 
+DROPS: dict = {}  # tmp_path -> the test's mail drop
+
+
+@pytest.fixture(autouse=True)
+def mail(tmp_path):
+    """The admin e-mail is delivered over SMTP to a mail drop that files it under tmp_path/outbox/<key>/."""
+    with MailDrop(tmp_path / "outbox") as drop:
+        DROPS[tmp_path] = drop
+        yield drop
+    DROPS.pop(tmp_path)
+
+
 def settings(tmp_path, hook: str | None, **overrides):
     env = {"DISCORD_WEBHOOK_URL": hook} if hook else {}
     return load_settings(environ=env, dotenv_path=None, overrides={
-        "server.name": "Cinema", "email.outbox_dir": str(tmp_path / "outbox"), "email.backend": "outbox",
+        "server.name": "Cinema", "email.outbox_dir": str(tmp_path / "outbox"), **DROPS[tmp_path].settings(),
         "email.from_address": "news@example.org", "email.admin_email": ADMIN, **overrides})
 
 
@@ -205,7 +218,7 @@ def test_without_an_admin_address_only_discord_is_told(tmp_path, discord):
 
 
 def test_an_email_backend_that_cannot_start_is_a_problem_line(tmp_path, discord):
-    s = settings(tmp_path, discord.url, **{"email.backend": "smtp"})  # smtp.host is not set
+    s = settings(tmp_path, discord.url, **{"email.backend": "smtp", "smtp.host": ""})  # smtp.host is not set
     problems = run_lines(notifier(s)).flush(23)
     assert len(problems) == 1 and problems[0].startswith("admin e-mail not sent: smtp")
     assert len(discord.messages) == 1  # Discord is still told

@@ -1,5 +1,5 @@
 """The acting side of the user policy with a FixedClock and a memory store: stored states, e-mails through the
-ledger to the outbox, what is recorded when an e-mail fails, and what acting refuses to do. No network."""
+ledger to a loopback mail drop, what is recorded when an e-mail fails, and what acting refuses to do."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from pipeline.send.run import send_messages
 from pipeline.render.email.notice import render_notice
 from pipeline.settings import load_settings
 from pipeline.store.db import memory_store
+from tests.fixtures.mail_drop import MailDrop, folder_for
 
 T0 = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -55,10 +56,11 @@ def merge(store, users, now):
 def env(tmp_path):
     store = memory_store()
     merge(store, USERS, T0 - 500 * DAY)
-    settings = load_settings(environ={}, dotenv_path=None, overrides={
-        "email.backend": "outbox", "email.outbox_dir": str(tmp_path / "outbox"), "email.from_address":
-        "news@example.org", "email.admin_email": "admin@example.org", "server.timezone": "Europe/Berlin"})
-    yield store, settings, FixedClock(T0), tmp_path / "outbox"
+    with MailDrop(tmp_path / "outbox") as mail:  # delivered mail is filed under tmp_path/outbox/<key>/
+        settings = load_settings(environ={}, dotenv_path=None, overrides={
+            **mail.settings(), "email.outbox_dir": str(tmp_path / "outbox"), "email.from_address":
+            "news@example.org", "email.admin_email": "admin@example.org", "server.timezone": "Europe/Berlin"})
+        yield store, settings, FixedClock(T0), tmp_path / "outbox"
     store.close()
 
 
@@ -168,7 +170,7 @@ def test_a_warning_carries_the_exact_removal_date_and_is_recorded_when_sent(env)
     plan, result, run_id = run_once(store, settings, clock, mem)
     action = plan.for_user(ALICE)
     assert action.kind == "warn" and action.due_at == T0 + 3 * DAY
-    (path,) = files(outbox, f"warning-{ALICE}-{idle(28).isoformat()}".replace(":", "_"))
+    (path,) = files(outbox, folder_for(f"warning-{ALICE}-{idle(28).isoformat()}"))
     text = plain(path)
     assert "Your access will be removed on 19 Nov 2026 at 13:00 (Europe/Berlin)." in text
     assert "In the last 90 days: no plays at all." in text

@@ -1,4 +1,4 @@
-"""The send loop against an in-process test backend: exactly once, retries, stops, dry run, outbox."""
+"""The send loop against an in-process test backend: exactly once, retries, stops, dry run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pipeline.errors import ConfigError, Unreachable
 from pipeline.send.backend import FAILED, FATAL, RETRY, SENT, UNKNOWN, Attempt
 from pipeline.send.ledger import counts
 from pipeline.send.optout import optout
-from pipeline.send.outbox import OutboxBackend, eml_path
 from pipeline.send.pacing import RetryPolicy
 from pipeline.send.run import send_messages
 from pipeline.settings import load_settings
@@ -209,20 +208,6 @@ def test_dry_run_writes_eml_and_touches_nothing(store, settings, tmp_path):
     # A second dry run for a shorter list leaves no stale files behind.
     send_messages(store, settings, messages(3), apply=False)
     assert [f.name for f in (tmp_path / "outbox" / "dry-run" / KEY).glob("*.eml")] == [f"{addr(2)}.eml"]
-
-
-def test_outbox_is_exactly_once_and_resolves_unknowns_by_the_file(store, settings, tmp_path):
-    root = tmp_path / "outbox"
-    first = send_messages(store, settings, messages(3), apply=True, backend="outbox")
-    assert first.sent == 3 and counts(store, KEY) == {"sent": 3}
-    assert len(list((root / KEY).glob("*.eml"))) == 3
-    # Simulate a crash around two calls: rows left 'sending'; one file made it, one did not.
-    store.con.execute("UPDATE deliveries SET state = 'sending' WHERE email IN (?, ?)", [addr(0), addr(1)])
-    eml_path(root, message(recipients(2)[1])).unlink()
-    again = send_messages(store, settings, messages(3), apply=True, backend=OutboxBackend(root))
-    assert (again.sent, again.skipped_already_sent, again.unknown) == (1, 2, 0)
-    assert counts(store, KEY) == {"sent": 3}
-    assert eml_path(root, message(recipients(2)[1])).read_bytes() == message(recipients(2)[1]).mime
 
 
 class CountingStore(Store):
