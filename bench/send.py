@@ -7,6 +7,7 @@ moto's own ceiling is about 80-90 msg/s on 2 cores, so a configured rate above t
 
     python bench/send.py                       # rates 14, 40, 80 and unpaced, concurrency 4 and 8
     python bench/send.py --rates 14 --seconds 30 --concurrency 4 --repeat 3
+    python bench/send.py --kills 100           # SIGKILL real send processes at random moments (issue 11, item 6)
 """
 
 from __future__ import annotations
@@ -135,6 +136,30 @@ def floor_case(concurrency: int, n: int, kb: int, workdir: Path) -> dict:
             "achieved": round(n / seconds, 1)}
 
 
+def kills_case(kills: int, rate: float, concurrency: int, workdir: Path) -> dict:
+    """tests/fixtures/send_kills.py's randomized kills against a fresh moto: duplicates and unknowns left."""
+    import boto3
+
+    from tests.fixtures.outgoing import SENDER as CHILD_SENDER
+    from tests.fixtures.send_kills import random_kills
+
+    proc, url = start_moto(workdir / "moto.log")
+    try:
+        boto3.client("sesv2", endpoint_url=url, region_name="us-east-1").create_email_identity(
+            EmailIdentity=CHILD_SENDER)
+        data = workdir / f"kills-{time.monotonic_ns()}"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), **FAKE_AWS,
+               "MARQUEE_DATA_DIR": str(data), "MARQUEE__EMAIL__BACKEND": "ses",
+               "MARQUEE__EMAIL__FROM_ADDRESS": CHILD_SENDER, "MARQUEE__SES__ENDPOINT_URL": url}
+        report = random_kills(env, data, url, kills, rate=rate, concurrency=concurrency)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"kills": report.kills, "messages": report.messages, "duplicates": report.duplicates,
+            "unknown": report.unknown, "unknown_delivered": report.unknown_delivered, "unsent": report.unsent,
+            "missed_runs": report.missed_runs, "rate": rate, "concurrency": concurrency, "line": report.line()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=float, nargs="+", default=[14, 40, 80, 10_000],
@@ -146,8 +171,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--floor", action="store_true", help="also time plain boto3 threads (moto's ceiling)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--kills", type=int, default=0,
+                        help="instead: SIGKILL this many send processes at random moments (at the first --rates "
+                             "value, default 40/s, and the first --concurrency)")
     args = parser.parse_args()
     os.environ.update(FAKE_AWS)
+    if args.kills:
+        rate = args.rates[0] if args.rates != parser.get_default("rates") else 40.0
+        with tempfile.TemporaryDirectory(prefix="marquee-bench-kills-") as tmp:
+            row = kills_case(args.kills, rate, args.concurrency[0], Path(tmp))
+        print(json.dumps(row, indent=2) if args.json else row["line"])
+        return
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="marquee-bench-send-") as tmp:

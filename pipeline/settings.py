@@ -145,7 +145,7 @@ class PublishSettings(Section):
 
 
 class EmailSettings(Section):
-    backend: Literal["outbox", "ses", "smtp"] = "outbox"  # outbox writes .eml files; ses / smtp deliver
+    backend: Literal["outbox", "ses", "smtp"] = "outbox"  # ses / smtp deliver; outbox delivers nothing (dry runs only)
     from_address: str = ""  # e.g. newsletter@example.org (must be verified in SES)
     from_name: str = ""  # empty uses server.name
     reply_to: str = ""  # where replies go; empty: none
@@ -154,7 +154,8 @@ class EmailSettings(Section):
     images: Literal["auto", "inline", "hosted"] = "auto"  # auto: hosted when site.siteurl is set
     unsubscribe_url: str = ""  # an HTTPS endpoint you host for one-click unsubscribe (RFC 8058)
     max_html_kb: int = Field(100, ge=20, le=500)  # trim digests above this (Gmail clips at 102 KB)
-    outbox_dir: Path = Path("output/outbox")  # where dry runs and the outbox backend write .eml files
+    outbox_dir: Path | None = None  # where dry runs write .eml files; None: <data.dir>/outbox
+    max_throttled_seconds: float = Field(300, gt=0)  # stop a send run after this long of nothing but throttling
 
     _url = field_validator("unsubscribe_url")(classmethod(lambda cls, v: _check_url(v)))
     _text = field_validator("from_name")(classmethod(lambda cls, v: clean_text(v)))
@@ -290,6 +291,18 @@ class Settings(Section):
     retention: RetentionSettings = RetentionSettings()
     daemon: DaemonSettings = DaemonSettings()
 
+    @model_validator(mode="after")
+    def _outbox(self) -> "Settings":
+        # Readers' addresses and e-mails must never be served or published with the site.
+        if self.email.outbox_dir is None:
+            self.email.outbox_dir = self.data.dir / "outbox"
+        outbox, site = self.email.outbox_dir.resolve(), self.site.output_dir.resolve()
+        if outbox == site or site in outbox.parents:
+            raise ValueError(f"email.outbox_dir ({self.email.outbox_dir}) is inside site.output_dir "
+                             f"({self.site.output_dir}), where `invoke serve` and `invoke publish` would expose "
+                             "readers' e-mails; use a folder outside it, e.g. data/outbox")
+        return self
+
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
         found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value(),
@@ -340,7 +353,7 @@ def _one_line(exc: ValidationError) -> str:
     if err["type"] == "extra_forbidden":
         msg = "unknown setting (docs/settings.md lists them all)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {msg}{more}"
+    return f"{where}: {msg}{more}" if where else f"{msg}{more}"  # a check across sections names its keys
 
 
 def load_settings(

@@ -93,3 +93,30 @@ class RetryPolicy:
         """Seconds before retry number `retry` (1-based): full jitter over an exponential ceiling."""
         ceiling = min(self.cap_seconds, self.base_seconds * (2 ** (retry - 1)))
         return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class ThrottleBreaker:
+    """Trips once the provider has answered nothing but throttling for `limit` seconds; thread-safe.
+
+    Retries with backoff ride out a burst of throttling. Throttling that never ends (a new SES
+    account at its limit, a suspended sending rate) would otherwise keep a run going for hours.
+    """
+
+    def __init__(self, limit: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._since: float | None = None
+        self._lock = threading.Lock()
+
+    def throttled(self) -> bool:
+        """Count a throttled answer; True when throttling has now lasted `limit` seconds without a break."""
+        with self._lock:
+            now = self._clock()
+            if self._since is None:
+                self._since = now
+            return now - self._since >= self.limit
+
+    def answered(self) -> None:
+        """The provider took a call (sent, refused or unknown): the throttling is over."""
+        with self._lock:
+            self._since = None

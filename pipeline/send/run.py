@@ -3,9 +3,10 @@
 The main thread owns the ledger; `concurrency` worker threads make the provider calls. Each turn of
 the loop writes, in one atomic statement, the outcomes that came back and the claims about to go
 out, then hands the claimed messages to the workers. A claim is therefore committed before its call
-starts and an outcome after its call returns: a kill anywhere leaves in 'sending' only messages
-whose call was in flight (or whose outcome was waiting, at most HOLD_SECONDS, to share the next
-write), and the next run reports those as 'unknown' instead of guessing.
+starts. The worker appends the call's outcome to the journal the moment the provider answers; the
+ledger write follows (it may wait up to HOLD_SECONDS to share a statement with the next claim), and
+the next run applies any journaled outcome that did not reach it. So a kill leaves in 'sending' only
+messages whose call was in flight, and the next run reports those as 'unknown' instead of guessing.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from pipeline.clock import Clock
-from pipeline.errors import MarqueeError
+from pipeline.errors import BadResponse, MarqueeError
 from pipeline.logs import Progress
 from pipeline.send.backend import FAILED, FATAL, SENT, UNKNOWN, Attempt, Backend, make_backend
-from pipeline.send.ledger import PENDING, SENDING, SUPPRESSED, Ledger, Outcome
+from pipeline.send.ledger import PENDING, SENDING, SUPPRESSED, Ledger, Outcome, journal_for
 from pipeline.send.optout import OPTOUT_KINDS, opted_out
 from pipeline.send.outbox import eml_path, write_eml
-from pipeline.send.pacing import RetryPolicy, TokenBucket
+from pipeline.send.pacing import RetryPolicy, ThrottleBreaker, TokenBucket
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -33,8 +34,10 @@ if TYPE_CHECKING:
     from pipeline.render.email.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
-Event = Callable[[str, int], None]  # ("claimed" | "called" | "recorded", running count)
-HOLD_SECONDS = 0.2  # longest an outcome waits to share its ledger write with the next claim
+Event = Callable[[str, int], None]  # ("claimed" | "called" | "journaled" | "recorded", running count)
+# Longest an outcome waits to share its ledger write with the next claim. It is already journaled,
+# so a kill in this wait loses nothing; the wait only saves a DuckDB statement per message.
+HOLD_SECONDS = 0.2
 
 
 @dataclass
@@ -87,8 +90,8 @@ def send_messages(store: "Store", settings: "Settings", messages: Iterable["Outg
     """Send each message once. Without apply: write .eml files under email.outbox_dir/dry-run and send nothing.
 
     resend_unknown: also send messages an interrupted run may or may not have delivered (may duplicate).
-    backend: "ses" | "smtp" | "outbox" | a Backend; None uses settings.email.backend.
-    on_event: called as ("claimed" | "called" | "recorded", running count) after each step (tests, metrics).
+    backend: "ses" | "smtp" | a Backend; None uses settings.email.backend ("outbox" refuses: it cannot deliver).
+    on_event: called as ("claimed" | "called" | "journaled" | "recorded", running count) after each step.
     """
     started = time.monotonic()
     prog, own = _progress(messages, progress)
@@ -103,7 +106,9 @@ def send_messages(store: "Store", settings: "Settings", messages: Iterable["Outg
             summary = SendSummary(backend=impl.name, applied=True)
             try:
                 impl.open()  # a configuration problem stops here, before the ledger is touched
-                run = _Run(store, impl, summary, resend_unknown, retry or RetryPolicy(), clock, on_event, prog)
+                breaker = ThrottleBreaker(settings.email.max_throttled_seconds)
+                run = _Run(store, impl, summary, resend_unknown, retry or RetryPolicy(), clock, on_event, prog,
+                           breaker)
                 try:
                     run.run(messages)
                 finally:
@@ -158,10 +163,11 @@ class _Run:
     """One applied send run: the main loop, the workers' retry loop, and the summary."""
 
     def __init__(self, store: "Store", backend: Backend, summary: SendSummary, resend_unknown: bool,
-                 retry: RetryPolicy, clock: Clock | None, on_event: Event | None, prog: Progress) -> None:
+                 retry: RetryPolicy, clock: Clock | None, on_event: Event | None, prog: Progress,
+                 breaker: ThrottleBreaker) -> None:
         self.backend, self.summary, self.resend_unknown, self.retry = backend, summary, resend_unknown, retry
-        self.on_event, self.prog = on_event or (lambda name, n: None), prog
-        self.ledger = Ledger(store, backend.name, clock)
+        self.on_event, self.prog, self.breaker = on_event or (lambda name, n: None), prog, breaker
+        self.ledger = Ledger(store, backend.name, clock, journal_for(store))
         # A tenth of a second of saved-up tokens: enough for the loop to batch claims when it falls
         # behind, while no one-second window goes more than ~10% over the provider's rate.
         burst = max(1, min(backend.concurrency, round((backend.rate or 0) / 10))) if backend.rate else 1
@@ -176,7 +182,7 @@ class _Run:
         self.source_error: Exception | None = None
         self._held_since: float | None = None
         self.suppressed: dict[str, str] = {}
-        self.counts = {"claimed": 0, "called": 0, "recorded": 0}
+        self.counts = {"claimed": 0, "called": 0, "journaled": 0, "recorded": 0}
         self._count_lock = threading.Lock()
 
     def _event(self, name: str) -> None:
@@ -213,7 +219,7 @@ class _Run:
                 if claims or self.unsent or not self._hold(exhausted):
                     self._flush(claims)
                 for msg in claims:
-                    self.inflight[pool.submit(self._deliver, msg)] = msg
+                    self.inflight[pool.submit(self._deliver, msg, self.ledger.claim_number(msg))] = msg
                 if not self.inflight and (exhausted or self.stop.is_set()):
                     break
                 if not claims and not progressed:
@@ -224,7 +230,11 @@ class _Run:
         finally:
             pool.shutdown(wait=True)
             self._harvest()
-            self._flush([])
+            try:
+                self._flush([])
+                self.ledger.journal.clear()  # reached only once the store holds every outcome
+            finally:
+                self.ledger.journal.close()
         if self.fatal is None and self.source_error is not None:
             raise self.source_error
         if self.fatal is not None:
@@ -342,7 +352,14 @@ class _Run:
             self._event("claimed")
 
     # -- worker threads -------------------------------------------------------------------------------
-    def _deliver(self, msg: "OutgoingMessage") -> tuple[Outcome, BaseException | None]:
+    def _deliver(self, msg: "OutgoingMessage", claim: int) -> tuple[Outcome, BaseException | None]:
+        """Make the calls for one claimed message, and journal the outcome as soon as it is known."""
+        outcome, fatal = self._calls(msg)
+        if self.ledger.journal.append(msg, claim, outcome, self.ledger.clock.now()):
+            self._event("journaled")
+        return outcome, fatal
+
+    def _calls(self, msg: "OutgoingMessage") -> tuple[Outcome, BaseException | None]:
         """Call the provider, retrying what may be retried; the first token was taken at the claim."""
         attempt = Attempt(PENDING)
         for n in range(1, self.retry.attempts + 1):
@@ -350,6 +367,10 @@ class _Run:
                 return Outcome(PENDING, error=f"run stopped before a retry ({attempt.error})"), None
             attempt = self.backend.attempt(msg)
             self._event("called")
+            if attempt.throttled and self.breaker.throttled():
+                return Outcome(PENDING, error=f"{attempt.error} (throttled; retried next run)"), self._tripped()
+            if attempt.result in (SENT, FAILED, UNKNOWN):
+                self.breaker.answered()
             if attempt.result == SENT:
                 return Outcome(SENT, provider_id=attempt.provider_id), None
             if attempt.result in (FAILED, UNKNOWN):
@@ -366,3 +387,9 @@ class _Run:
                 return Outcome(PENDING, error=f"run stopped before a retry ({attempt.error})"), None
         error = f"{attempt.error} (gave up after {self.retry.attempts} tries; retried next run)"
         return Outcome(PENDING, error=error), attempt.give_up
+
+    def _tripped(self) -> MarqueeError:
+        where = getattr(self.backend, "where", self.backend.name)
+        return BadResponse(f"{where} answered nothing but throttling for {self.breaker.limit:g} s "
+                           "(email.max_throttled_seconds), so the run stopped; the rest are left pending and the "
+                           "next `invoke send --apply` resumes with them")
