@@ -62,16 +62,33 @@ def build(settings: Settings, clock: Clock | None = None, *, period: str | None 
     print(f"Open {(result.site.output_dir / 'index.html').resolve()} (or `invoke serve`)")
 
 
-def serve(settings: Settings, port: int = 8000, bind: str = "127.0.0.1") -> None:
-    """Preview the built site on http://127.0.0.1:PORT until interrupted."""
+def site_server(settings: Settings, port: int = 8000, bind: str = "127.0.0.1"):
+    """The HTTP server `invoke serve` runs: the built site, minus what `invoke publish` never uploads."""
     import functools
     import http.server
+    from urllib.parse import unquote, urlsplit
+
+    from pipeline.run.publish import never_published
 
     root = settings.site.output_dir
     if not (root / "index.html").is_file():
         raise MarqueeError(f"no site in {root}/; run `invoke build` (or `invoke demo`) first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
+
+    class SiteHandler(http.server.SimpleHTTPRequestHandler):
+        def send_head(self):  # type: ignore[no-untyped-def]
+            # e.g. an old output/outbox/ of readers' e-mails, left from before the outbox moved to data/
+            if never_published(unquote(urlsplit(self.path).path)):
+                self.send_error(404, "File not found")
+                return None
+            return super().send_head()
+
+    return http.server.ThreadingHTTPServer((bind, port), functools.partial(SiteHandler, directory=str(root)))
+
+
+def serve(settings: Settings, port: int = 8000, bind: str = "127.0.0.1") -> None:
+    """Preview the built site on http://127.0.0.1:PORT until interrupted."""
+    root = settings.site.output_dir
+    with site_server(settings, port, bind) as httpd:
         print(f"Serving {root}/ on http://{bind}:{httpd.server_address[1]}/  (Ctrl-C stops)")
         try:
             httpd.serve_forever()
@@ -105,8 +122,11 @@ def send(settings: Settings, clock: Clock | None = None, *, issue: str | None = 
         print(line)
     print(summary.line())
     if not apply:
-        print(f"Dry run: nothing was sent; the messages are in {settings.email.outbox_dir}/dry-run/. "
-              "Run with --apply to send.")
+        from pipeline.send.backend import no_delivery
+
+        then = ("Set email.backend to smtp or ses, then run with --apply to send."
+                if no_delivery(settings.email.backend) else "Run with --apply to send.")
+        print(f"Dry run: nothing was sent; the messages are in {settings.email.outbox_dir}/dry-run/. {then}")
     if summary.unknown and not resend_unknown:
         print(f"{summary.unknown} message(s) may or may not have gone out when an earlier run stopped; "
               "check with the reader, then `invoke send --apply --resend-unknown` to send them again.")
@@ -128,21 +148,31 @@ def enforce(settings: Settings, clock: Clock | None = None, *, apply: bool = Fal
             scope: str = "all") -> None:
     """Show the lifecycle plan (who is welcomed, warned, removed, and why); with apply, carry it out."""
     from pipeline.run.enforce import run_enforce
-    from pipeline.errors import RefusedToAct
+    from pipeline.errors import RefusedToAct, StoppedPartway
 
-    with open_store(settings) as store:
-        result = run_enforce(store, settings, clock or SystemClock(), apply=apply, force=force, scope=scope)
+    try:
+        with open_store(settings) as store:
+            result = run_enforce(store, settings, clock or SystemClock(), apply=apply, force=force, scope=scope)
+    except StoppedPartway as stopped:
+        for line in stopped.lines:  # what the steps before the failing one did
+            print(logs.server_times(line, settings.server.timezone))
+        raise
     for line in result.lines:
         print(logs.server_times(line, settings.server.timezone))
     if not apply:
         print(f"Dry run (enforce run {result.run_id}): nothing was sent or changed; the e-mails it would send are "
               f"in {settings.email.outbox_dir}/dry-run/. Run `invoke enforce --apply` to carry the plan out.")
     if result.refusals:
-        raise RefusedToAct(f"enforcement refused to warn or remove anyone ({len(result.refusals)} reason(s) above); "
+        refused = " or ".join(REFUSED.get(s, f"act ({s})") for s in result.refused_steps) or "act"
+        n = len(result.refusals)
+        raise RefusedToAct(f"enforcement refused to {refused} ({n} reason{'s' if n != 1 else ''} above); "
                            "fix the cause, or run with --force if you are sure")
     if result.failures:
         raise MarqueeError(f"{result.failures} action(s) failed (listed above); they are recorded and retried "
                            "on the next run")
+
+
+REFUSED = {"users": "warn or remove anyone", "media": "delete any media"}  # what each enforce step refuses
 
 
 def retention(settings: Settings, command: str, *args: object, clock: Clock | None = None, **kwargs: object) -> None:

@@ -27,8 +27,18 @@ YEAR = "public, max-age=31536000, immutable"
 LONG_LIVED = ("images/", "theme/")  # content-hashed names (images) or a version query (theme)
 WORKERS = 8
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
-# The outbox (email.outbox_dir defaults to output/outbox) holds readers' addresses: never published.
+# An outbox (email.outbox_dir, once output/outbox, now outside the site) holds readers' addresses: never published.
 SKIP_DIRS = {".git", "__pycache__", ".webassets-cache", "outbox"}
+SKIP_SUFFIXES = (".tmp", ".eml")
+
+
+def never_published(rel: str) -> bool:
+    """Whether a site-relative path is one `invoke publish` skips (and `invoke serve` answers 404 for)."""
+    parts = [p for p in rel.split("/") if p]
+    if any(p in SKIP_DIRS for p in parts):
+        return True
+    return bool(parts) and (parts[-1] in SKIP_NAMES or parts[-1].endswith(SKIP_SUFFIXES))
+
 
 TYPES = {
     ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
@@ -143,7 +153,7 @@ def local_files(output_dir: Path, prefix: str, cache_seconds: int) -> dict[str, 
     for root, dirs, files in os.walk(output_dir):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if name in SKIP_NAMES or name.endswith((".tmp", ".eml")):
+            if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES):
                 continue
             path = Path(root) / name
             rel = path.relative_to(output_dir).as_posix()
