@@ -292,7 +292,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     leaving: the home page's "Leaving soon" list, from media.leaving.leaving_public_dated (None or empty: none).
     """
     began = time.monotonic()
-    stage = Path(settings.data.dir) / "site"
+    stage = Path(settings.data.dir).resolve() / "site"  # absolute: Pelican reads a relative PATH from ROOT
     content = stage / "content"
     theme = Path(theme_dir or ROOT / "theme")
     charts_dir = Path(charts_dir or stage / "charts")
