@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from pipeline.clock import Clock, SystemClock
 from pipeline.run.health import Health, HealthServer
 from pipeline.errors import ConfigError, LockBusy, MarqueeError, RefusedToAct, SourceError
-from pipeline.logs import REDACTOR
+from pipeline.logs import REDACTOR, server_times
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,9 +137,10 @@ class Daemon:
                         refusal="; ".join(refusals) or None)
         self.health.scheduled(self.schedule.next_at())
         self.last_problem = problem
-        nxt = self.schedule.next_at().isoformat(timespec="seconds")
+        zone = self.settings.server.timezone
+        nxt = server_times(f"{self.schedule.next_at().astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC", zone)
         for line in getattr(result, "lines", None) or []:
-            log.debug("daemon: %s", line)
+            log.debug("daemon: %s", server_times(line, zone))
         if errors:
             also = f"; refused: {'; '.join(refusals)}" if refusals else ""
             log.error("daemon: %s run failed: %s%s (next run %s)", scope, "; ".join(errors), also, nxt)

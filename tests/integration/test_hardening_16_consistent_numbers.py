@@ -184,3 +184,18 @@ def test_log_lines_carry_the_server_time_zone(sandbox_run, tmp_path):
     stamps = re.findall(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (\S+) INFO ", done.stderr, re.M)
     zone_names = {datetime.now(timezone.utc).astimezone(ZoneInfo(world.timezone)).strftime("%Z")}
     assert stamps and set(stamps) <= zone_names, done.stderr[:500]
+
+
+def test_the_daemon_logs_server_times_too(sandbox_run, caplog):
+    """Item 16: the daemon logged the plan in UTC and its next run as an ISO offset beside local log times."""
+    from pipeline.run.daemon import ALL, Daemon
+
+    world, settings, clock, _ = sandbox_run
+    settings = settings.model_copy(update={"daemon": settings.daemon.model_copy(update={"ingest": True})})
+    caplog.set_level(logging.DEBUG, logger="pipeline.run.daemon")
+    assert Daemon(settings, clock, apply=False).tick(ALL) == "ok"
+    said = [r.getMessage() for r in caplog.records if r.name == "pipeline.run.daemon"]
+    zone = datetime.fromtimestamp(world.now, timezone.utc).astimezone(ZoneInfo(world.timezone)).strftime("%Z")
+    assert any(re.search(rf"\(next run \d{{4}}-\d\d-\d\d \d\d:\d\d {zone}\)", m) for m in said), said[-3:]
+    assert any(m.startswith("daemon: user plan at") for m in said)
+    assert [m for m in said if "UTC" in m or "+00:00" in m] == []
