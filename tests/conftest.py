@@ -1,4 +1,5 @@
-"""What every test folder shares: the loopback-server and browser fixtures, and the hypothesis budgets.
+"""What every test folder shares: the loopback-server and browser fixtures, the hypothesis budgets, and how
+pytest-xdist spreads the tests over its workers.
 
 The fixtures live in tests/fixtures/ (one module per server); a test names them as arguments and never imports
 them. pms, plextv, sonarr and radarr need a `world` fixture, which the test module defines.
@@ -8,7 +9,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
+
+from tests.fixtures.xdist_scheduling import make_scheduler
 
 pytest_plugins = [
     "tests.fixtures.arr_sandbox",   # sonarr, radarr
@@ -23,3 +27,11 @@ pytest_plugins = [
 settings.register_profile("ci", max_examples=50, deadline=None, database=None, print_blob=True)
 settings.register_profile("nightly", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist load (pyproject.toml), except that a module with a module-scoped fixture goes to one worker whole."""
+    if config.getvalue("dist") != "load":
+        return None  # an explicit --dist loadfile, worksteal, ... is obeyed
+    return make_scheduler(config, log)

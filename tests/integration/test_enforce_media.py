@@ -16,49 +16,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.store.audit import trail
-from pipeline.run.enforce import run_enforce
-from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
-from tests.fixtures.enforce_sandbox import EnforceSandbox
+from tests.fixtures.media_sandbox import MediaSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class MediaSandbox(EnforceSandbox):
-    """EnforceSandbox plus Sonarr and Radarr, with the queue filled at world.now and due a day later."""
-
-    def __enter__(self) -> "MediaSandbox":
-        super().__enter__()
-        self.sonarr = SonarrSandbox(self.world).start()
-        self.radarr = RadarrSandbox(self.world).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for server in (self.sonarr, self.radarr):
-            server.stop()
-        super().__exit__(*exc)
-
-    def secrets(self) -> dict[str, str]:
-        return {**super().secrets(), "SONARR_URL": self.sonarr.url, "SONARR_API_KEY": self.sonarr.api_key,
-                "RADARR_URL": self.radarr.url, "RADARR_API_KEY": self.radarr.api_key}
-
-    def enforce(self, *, apply: bool = True, **overrides):
-        with self.store(**overrides) as store:
-            return run_enforce(store, self.settings(**overrides), self.clock, apply=apply, scope="media")
-
-    def queue_then_wait(self) -> list[tuple]:
-        """Ingest and queue at world.now (the notice period starts), then a day later ingest again."""
-        self.ingest()
-        self.enforce(apply=False)
-        queued = self.query("SELECT rating_key, media_type, scheduled_at FROM media_queue ORDER BY rating_key")
-        self.clock.advance(hours=25)
-        self.ingest()
-        return queued
-
-    def plex_deletes(self) -> list[int]:
-        return [int(r.path.rsplit("/", 1)[1]) for r in self.pms.requests if r.method == "DELETE"]
-
-    def writes(self, server) -> list[tuple[str, str]]:
-        return [(r.method, r.path) for r in server.requests if r.method in ("PUT", "DELETE", "POST")]
 
 
 @pytest.fixture
@@ -213,6 +173,7 @@ def test_sonarr_down_skips_its_part_then_a_later_run_completes_it(sb):
     assert sb.query("SELECT DISTINCT state FROM media_deletions WHERE media_type = 'episode'") == [("done",)]
 
 
+@pytest.mark.slow
 def test_a_kill_between_the_cascade_and_the_plex_delete_converges_without_doubles(sb):
     queued = sb.queue_then_wait()
     due = due_keys(sb, queued)
@@ -326,12 +287,13 @@ def test_an_episode_sharing_its_file_with_one_not_due_is_held(sb):
     assert set(due) - {episode} == set(sb.plex_deletes())
 
 
+@pytest.mark.slow
 def test_a_plex_delete_that_timed_out_but_went_through_finishes_the_cascade_later(sb):
     queued = sb.queue_then_wait()
     movie = min(rk for rk, t, at in queued if t == "movie" and at <= sb.clock.now() and sb.radarr.movie_for(rk))
     sb.radarr.fail("down")
-    sb.pms.fail("slow", delay=7, path=f"/library/metadata/{movie}", skip=1, times=1)  # the DELETE, after the GET
-    first = sb.enforce(**{"plex.timeout_seconds": 2})
+    sb.pms.fail("slow", delay=3, path=f"/library/metadata/{movie}", skip=1, times=1)  # the DELETE, after the GET
+    first = sb.enforce(**{"plex.timeout_seconds": 1})
     for _ in range(100):  # the sandbox finishes the DELETE after the client gave up on it
         if movie in sb.pms.deleted:
             break

@@ -16,6 +16,7 @@ import pytest
 from pipeline.run.enforce import run_enforce
 from tests.fixtures.enforce_sandbox import EnforceSandbox
 
+pytestmark = pytest.mark.slow  # each test runs and kills a real enforce process
 ROOT = Path(__file__).resolve().parents[2]
 DUE = ("idle 27d", "idle 29d", "idle 30d", "idle 45d", "never watched")
 

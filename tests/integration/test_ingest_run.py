@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow  # every test is a real `invoke ingest` process
 ROOT = Path(__file__).resolve().parents[2]
 # Each table, less the columns that record when a run saw a row (they differ between runs by design).
 TABLES = {"tautulli_history": "ingested_at", "tautulli_users": "first_seen_at, last_listed_at",
@@ -153,10 +154,12 @@ def test_the_demo_builds_the_site_with_no_network(tmp_path):
     out = subprocess.run([sys.executable, "-m", "invoke", "demo"], cwd=tmp_path, capture_output=True, text=True,
                          env={**env, "PYTHONPATH": str(ROOT)}, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert (tmp_path / "output" / "index.html").is_file()
-    assert len(list((tmp_path / "output" / "issues").iterdir())) >= 3
+    site = tmp_path / "data" / "demo" / "output"  # the demo's world stays apart from a real output/ (issue 11)
+    assert (site / "index.html").is_file()
+    assert len(list((site / "issues").iterdir())) >= 3
     assert "The demo's archive site:" in out.stdout
-    assert len(list((tmp_path / "output" / "outbox" / "dry-run").rglob("*.eml"))) >= 10
+    assert len(list((tmp_path / "data" / "demo" / "outbox" / "dry-run").rglob("*.eml"))) >= 10  # not in the site
+    assert list((tmp_path / "output").rglob("*.eml")) == []
 
     # The leak scan over everything `invoke publish` would upload (it never uploads the outbox).
     from pipeline.sandbox.seed import generate
@@ -167,6 +170,6 @@ def test_the_demo_builds_the_site_with_no_network(tmp_path):
     urls = [line.split('"')[1] for line in config.splitlines() if line.startswith(("url", "plextv_url"))]
     assert len(urls) == 3
     usernames = [u.username for u in world.users if u.username]
-    found = leak_scan(tmp_path / "output", secrets=[world.tautulli_api_key, world.owner_token, *urls],
+    found = leak_scan(site, secrets=[world.tautulli_api_key, world.owner_token, *urls],
                       words=usernames, exclude=["outbox"])
     assert found == []

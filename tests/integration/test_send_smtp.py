@@ -174,6 +174,7 @@ def run_child(env, *args):
 
 @pytest.mark.parametrize("kill_on, k, unknown_arrived", [("claimed", 3, False), ("called", 3, True),
                                                          ("recorded", 8, False)])
+@pytest.mark.slow
 def test_exactly_once_across_a_kill(cert, tmp_path, kill_on, k, unknown_arrived):
     inbox = Inbox()
     controller = start_smtp(inbox, cert=cert, auth=True)

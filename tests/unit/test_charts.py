@@ -58,6 +58,7 @@ def test_same_data_gives_identical_bytes(name):
     assert first == second
 
 
+@pytest.mark.slow
 def test_bytes_are_identical_across_processes(tmp_path):
     here = charts.render_issue_charts(snapshot(), tmp_path / "a")
     code = ("import json, sys; from pathlib import Path; from pipeline.render import charts; "

@@ -250,6 +250,7 @@ def test_add_plays_appends_new_activity():
         assert cols["started"][cols["user_id"] == uid].max() == last
 
 
+@pytest.mark.slow
 def test_a_million_plays_generate():
     world = generate(seed=1, users=2000, plays=1_000_000)
     assert len(world.plays) == 1_000_000

@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+from tests.fixtures.xdist_scheduling import scope_of, whole_modules
+
 TESTS = Path(__file__).resolve().parents[1]
 REDEFINED = re.compile(r"#\s*noqa:.*\bF811\b")
 
@@ -69,3 +71,16 @@ def test_every_fixture_module_is_registered_in_the_root_conftest():
                    and [ast.unparse(t) for t in node.targets] == ["pytest_plugins"])
     with_fixtures = {f"tests.fixtures.{p.stem}" for p in _python(TESTS / "fixtures", "*.py") if _fixtures(p)}
     assert with_fixtures and sorted(with_fixtures - set(plugins)) == []
+
+
+def test_modules_with_a_module_scoped_fixture_go_to_one_worker_whole(tmp_path):
+    files = {"tests/unit/test_shared.py": '@pytest.fixture(scope="module")\ndef world():\n    return 1\n',
+             "tests/unit/test_alone.py": "@pytest.fixture\ndef world():\n    return 1\n",
+             "tests/browser/test_pages.py": "def test_page(browser):\n    pass\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    whole = whole_modules(tmp_path)
+    assert whole == {"tests/unit/test_shared.py", "tests/browser/test_pages.py"}
+    assert scope_of("tests/unit/test_shared.py::test_a[x::y]", whole) == "tests/unit/test_shared.py"
+    assert scope_of("tests/unit/test_alone.py::test_b", whole) == "tests/unit/test_alone.py::test_b"
