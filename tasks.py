@@ -24,14 +24,14 @@ def ingest(c, config=None, verbose=False):
     _run(lambda: commands.ingest(commands.settings_for(config, verbose)))
 
 
-@task(help={"verbose": VERBOSE_HELP})
-def demo(c, verbose=False):
+@task(help={"verbose": VERBOSE_HELP, "output": "where the demo's site goes (default: output/)"})
+def demo(c, verbose=False, output=None):
     """Run the whole pipeline on the bundled sandbox servers; no Plex or Tautulli of your own needed."""
     from pipeline import logs
     from pipeline.run import commands
 
     logs.setup(verbose=verbose)
-    _run(commands.demo, Path("."))
+    _run(commands.demo, Path("."), output=Path(output) if output else None)
 
 
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,

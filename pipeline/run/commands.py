@@ -191,8 +191,8 @@ def daemon(settings: Settings, *, apply: bool = False, once: bool = False) -> No
     run(settings, apply=apply, once=once)
 
 
-def demo(root: Path = Path("."), clock: Clock | None = None) -> Path:
+def demo(root: Path = Path("."), clock: Clock | None = None, output: Path | None = None) -> Path:
     """Run the pipeline against the bundled sandbox; return the demo's data directory."""
     from pipeline.run.demo import run_demo
 
-    return run_demo(root, clock or SystemClock())
+    return run_demo(root, clock or SystemClock(), output)

@@ -1,8 +1,14 @@
-"""`invoke demo`: the sandbox servers on loopback, a throwaway config, and the pipeline run end to end."""
+"""`invoke demo`: the sandbox servers on loopback, a throwaway config, and the pipeline run end to end.
+
+Everything the demo makes lives in data/demo/ (its config, store, site and e-mails), so a real setup's
+data/marquee.duckdb and output/ never hold the sandbox's issues, and `invoke publish` never uploads them.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from pathlib import Path
 
 from pipeline.run.build import build_site
@@ -22,7 +28,8 @@ from pipeline.store import open_store
 log = logging.getLogger("marquee.demo")
 
 DEMO_CONFIG = """\
-# Written by `invoke demo`: the sandbox servers' addresses change every run.
+# Written by `invoke demo`: the sandbox servers' addresses change every run. Its commands read the demo's
+# store with this file, e.g. `invoke queue --config data/demo/marquee.toml`.
 [server]
 name = "{name}"
 timezone = "{tz}"
@@ -52,8 +59,9 @@ file = "{data}/retention.toml"
 """
 
 
-def run_demo(root: Path, clock: Clock) -> Path:
-    """Seed a world for `clock.now()`, serve it, and ingest it into <root>/data/demo."""
+def run_demo(root: Path, clock: Clock, output: Path | None = None) -> Path:
+    """Seed a world for `clock.now()`, serve it, ingest it into <root>/data/demo; the site goes to output
+    (default <root>/data/demo/output, never the real site's output/)."""
     data = (root / "data" / "demo").resolve()
     data.mkdir(parents=True, exist_ok=True)
     for stale in data.glob("marquee.duckdb*"):
@@ -68,7 +76,7 @@ def run_demo(root: Path, clock: Clock) -> Path:
         config = data / "marquee.toml"
         config.write_text(DEMO_CONFIG.format(
             name=world.server_name, tz=world.timezone, tautulli=tautulli.url, plex=plex.url,
-            plextv=plextv.url, data=data, output=(root / "output").resolve()))
+            plextv=plextv.url, data=data, output=(output or data / "output").resolve()))
         settings = load_settings(config, environ={
             "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_TOKEN": world.owner_token}, dotenv_path=None)
         with open_store(settings) as store:
@@ -83,15 +91,30 @@ def run_demo(root: Path, clock: Clock) -> Path:
                 print(line)
             mailed = send_issue(store, settings, clock)  # a dry run: .eml files, nothing sent
     print(mailed.line())
-    print("\nThe enforcement plan for the sandbox (`invoke enforce`; nothing is applied):")
+    # Every command the demo suggests reads the demo's store: a bare `invoke queue` would read the real, empty one.
+    config_flag = f"--config {_shown(config, root)}"
+    print(f"\nThe enforcement plan for the sandbox (`invoke enforce {config_flag}`; nothing is applied):")
     for line in enforcement.lines:
-        print(f"  {server_times(line, settings.server.timezone)}")
-    print("\nThe deletion queue (`invoke queue`):")
+        print(f"  {_with_config(server_times(line, settings.server.timezone), config_flag)}")
+    print(f"\nThe deletion queue (`invoke queue {config_flag}`):")
     for line in queued:
-        print(f"  {server_times(line, settings.server.timezone)}")
+        print(f"  {_with_config(server_times(line, settings.server.timezone), config_flag)}")
     index = settings.site.output_dir / "index.html"
-    print(f"\nThe demo's archive site: {index}")
-    print("  open it in a browser, or run `invoke serve` and visit http://127.0.0.1:8000/")
-    print(f"The demo's e-mails (one per reader, as .eml files): {settings.email.outbox_dir}/dry-run/")
-    print(f"The demo's store: {settings.data.db_path} (tables in docs/schema.md)")
+    print(f"\nThe demo's archive site: {_shown(index, root)}")
+    print(f"  open it in a browser, or run `invoke serve {config_flag}` and visit http://127.0.0.1:8000/")
+    print(f"The demo's e-mails (one per reader, as .eml files): {_shown(settings.email.outbox_dir, root)}/dry-run/")
+    print(f"The demo's store: {_shown(settings.data.db_path, root)} (tables in docs/schema.md)")
+    print(f"All of it lives in {_shown(data, root)}/; your own setup (marquee.toml, data/marquee.duckdb, output/) "
+          "is separate and untouched.")
     return data
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as the admin types it from where they ran `invoke demo`: relative when it is under that folder."""
+    rel = os.path.relpath(path, root.resolve())
+    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
+
+
+def _with_config(line: str, config_flag: str) -> str:
+    """A printed line whose `invoke TASK` hints carry the demo's --config."""
+    return re.sub(r"`invoke ([a-z-]+)", lambda m: f"`invoke {m.group(1)} {config_flag}", line)
