@@ -130,6 +130,7 @@ class Progress:
     def __init__(self, label: str, total: int | None = None, unit: str = "rows", every: float = 5.0) -> None:
         self.label, self.total, self.unit, self.every = label, total, unit, every
         self.done = 0
+        self.notes: list[str] = []
         self._bar = None
         self._last = 0.0
 
@@ -147,6 +148,14 @@ class Progress:
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=self.total, rate="")
         return self
+
+    def note(self, text: str) -> None:
+        """What is happening while nothing advances ("Tautulli is preparing …"): the bar's label, or a log line."""
+        self.notes.append(text)
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"{self.label}: {text}")
+        else:
+            log.info("%s: %s", self.label, text)
 
     def set_total(self, total: int) -> None:
         self.total = total

@@ -6,20 +6,20 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterator, TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.errors import BadResponse
 from pipeline.logs import Progress, counted
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.db import sql
 from pipeline.clients.tautulli import TautulliClient
 from pipeline.ingest.history_rows import history_table
+from pipeline.ingest.history_windows import Window, WindowPlan, history_windows
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +32,56 @@ T = TypeVar("T")
 class HistoryResult:
     fetched: int  # rows downloaded, overlap and duplicates included
     new: int      # plays the store did not have
-    pages: int    # get_history requests that returned a page
+    pages: int    # get_history requests that returned a page (one per date window)
 
 
 def ingest_history(store: Store, client: TautulliClient, settings: Settings, now: datetime,
                    progress: Progress | None = None) -> HistoryResult:
-    """Fetch plays newer than the store's newest (minus tautulli.overlap_hours) and upsert them page by page.
+    """Fetch plays newer than the store's newest (minus tautulli.overlap_hours) and upsert them window by window.
 
-    Never commits: run it inside `store.transaction()`, so a failure on any page leaves the store as it was.
+    Never commits: run it inside `store.transaction()`, so a failure on any request leaves the store as it was.
     """
     after = since(store, settings)
     log.info("Tautulli history: %s", f"plays on or after {after} (server time)" if after else "full history")
+    today = now.astimezone(ZoneInfo(settings.server.timezone)).date()
+    plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(after) if after else None)
     fetched = pages = new = 0
-    for rows, total in prefetched(history_pages(client, settings.tautulli.page_size, after)):
+    for rows, total in prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))):
         pages += 1
         count = len(rows)
         table = history_table(rows, f"get_history page {pages}")
-        del rows  # ~4 KB of Python objects per row: let it go before the next page arrives
+        del rows  # ~4 KB of Python objects per row: let it go before the next window arrives
         if count:
             new += _upsert(store, table, now, overlap=after is not None)
         fetched += count
         if progress is not None:
-            if progress.total != total:
-                progress.set_total(total)
+            # Tautulli's count covers all its history; an incremental run only wants the windows' rows.
+            expected = fetched + (plan.remaining() or 0) if after is None else fetched
+            if progress.total != expected:
+                progress.set_total(expected)
             progress.advance(count)
     log.info("Tautulli history: %s (%s fetched in %s)", counted(new, "new play"), f"{fetched:,}",
              counted(pages, "page"))
     return HistoryResult(fetched=fetched, new=new, pages=pages)
+
+
+# include_activity defaults to on: live sessions would come back as rows without an id. `length` has no upper
+# limit in Tautulli (and -1 drops a row): a window comes back whole, in one answer.
+HISTORY_QUERY = {"grouping": 0, "include_activity": 0, "order_column": "date", "order_dir": "desc",
+                 "start": 0, "length": 2**31 - 1}
+
+
+def _announcer(plan: WindowPlan, progress: Progress | None):
+    """Say what Tautulli is doing while nothing arrives: a window can take a minute to prepare."""
+    def announce(window: Window, n: int) -> None:
+        left = plan.remaining()
+        size = f" (about {min(plan.rows, left):,} of the {left:,} left)" if left else ""
+        text = f"Tautulli is preparing the {window.describe()}{size}…"
+        if progress is not None:
+            progress.note(text)
+        else:
+            log.info("%s", text)
+    return announce
 
 
 def since(store: Store, settings: Settings) -> str | None:
@@ -68,41 +91,6 @@ def since(store: Store, settings: Settings) -> str | None:
         return None
     start = newest - timedelta(hours=settings.tautulli.overlap_hours)
     return start.astimezone(ZoneInfo(settings.server.timezone)).date().isoformat()
-
-
-def history_pages(client: TautulliClient, page_size: int, after: str | None) -> Iterator[tuple[list, int]]:
-    """Yield (rows, recordsFiltered) per ungrouped page, newest first, until every row was served.
-
-    New plays arriving while we page push older rows down one position each: the next page then
-    repeats a few rows (the upsert skips them) but never skips one, because the order is newest first.
-    """
-    # include_activity defaults to on: live sessions would come back as rows without an id.
-    params = {"grouping": 0, "include_activity": 0, "order_column": "date", "order_dir": "desc",
-              "length": page_size}
-    if after:
-        params["after"] = after
-    start = page = 0
-    while True:
-        page += 1
-        rows, total = _page(client.call("get_history", start=start, **params), page)
-        count = len(rows)
-        yield rows, total
-        del rows
-        start += count
-        # Never length=-1 (Tautulli drops the last row); a short page or the count ends the listing.
-        if count < page_size or start >= total:
-            return
-
-
-def _page(data: object, page: int) -> tuple[list, int]:
-    if not isinstance(data, dict):
-        raise BadResponse(f"Tautulli get_history page {page}: data is not an object")
-    rows, total = data.get("data"), data.get("recordsFiltered")
-    if not isinstance(rows, list):
-        raise BadResponse(f"Tautulli get_history page {page}: no row list in data")
-    if not isinstance(total, int) or isinstance(total, bool):
-        raise BadResponse(f"Tautulli get_history page {page}: recordsFiltered is missing or not a number")
-    return rows, total
 
 
 def _upsert(store: Store, table: pa.Table, now: datetime, overlap: bool) -> int:

@@ -23,15 +23,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--now", type=int, default=None, help="epoch seconds the world is generated for")
     parser.add_argument("--no-plex", action="store_true", help="serve Tautulli only")
     parser.add_argument("--no-arr", action="store_true", help="do not serve the Sonarr and Radarr sandboxes")
+    parser.add_argument("--tautulli-cost", choices=["none", "measured"], default="none",
+                        help="measured: get_history takes as long as a real Tautulli 2.17 (per row loaded and scanned)")
     parser.add_argument("--info-file", type=Path, help="write URLs and credentials here as JSON once serving")
     args = parser.parse_args(argv)
 
     from pipeline.sandbox.seed import generate
-    from pipeline.sandbox.tautulli import TautulliSandbox
+    from pipeline.sandbox.tautulli import MEASURED_PER_ROW, MEASURED_PER_SCANNED_ROW, HistoryCost, TautulliSandbox
 
     started = time.monotonic()
     world = generate(seed=args.seed, users=args.users, plays=args.plays, days=args.days, now=args.now)
-    servers = [TautulliSandbox(world).start()]
+    tautulli = TautulliSandbox(world)
+    if args.tautulli_cost == "measured":
+        tautulli.cost = HistoryCost(per_row=MEASURED_PER_ROW, per_scanned_row=MEASURED_PER_SCANNED_ROW)
+    servers = [tautulli.start()]
     info = {"tautulli_url": servers[0].url, "tautulli_api_key": world.tautulli_api_key,
             "plays": len(world.plays), "users": len(world.users), "now": world.now,
             "timezone": world.timezone, "generated_seconds": round(time.monotonic() - started, 2)}

@@ -1,7 +1,7 @@
 """Tautulli ingest against the sandbox Tautulli over real HTTP: full, incremental, idempotent, all-or-nothing."""
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,17 +68,29 @@ def history_queries(server):
     return [r.query for r in server.requests_to("/api/v2") if r.query.get("cmd") == "get_history"]
 
 
+def assert_windows_tile_the_calendar(queries, floor=None):
+    """The newest window is open-ended, the oldest reaches back to `floor` (None: unbounded), and each
+    window ends the day before the previous one began: no day is asked twice or skipped."""
+    assert "before" not in queries[0] and queries[-1].get("after") == floor
+    for newer, older in zip(queries, queries[1:]):
+        assert date.fromisoformat(older["before"]) == date.fromisoformat(newer["after"]) - timedelta(days=1)
+
+
 def test_a_full_ingest_copies_every_play(world, sandbox):
     store = memory_store()
     history, users, libraries, _ = run(store, settings_for(sandbox.url, world), at(world))
 
     n = len(world.plays)
-    assert (history.fetched, history.new, history.pages) == (n, n, -(-n // PAGE))
+    queries = history_queries(sandbox)
+    assert (history.fetched, history.new, history.pages) == (n, n, len(queries))
     ids = [r[0] for r in store.con.execute("SELECT play_id FROM tautulli_history ORDER BY 1").fetchall()]
     assert ids == list(range(1, n + 1))  # sandbox row i has history id i + 1
-    for query in history_queries(sandbox):
-        assert query["grouping"] == "0" and query["include_activity"] == "0" and query["length"] == str(PAGE)
-        assert (query["order_column"], query["order_dir"]) == ("date", "desc") and "after" not in query
+    for query in queries:
+        assert query["grouping"] == "0" and query["include_activity"] == "0" and query["start"] == "0"
+        assert (query["order_column"], query["order_dir"]) == ("date", "desc")
+    assert_windows_tile_the_calendar(queries)
+    # Each play was loaded by Tautulli once: no window repeated another's rows, none was a full-history page.
+    assert sandbox.cost.rows_loaded == n and sandbox.cost.biggest < 2 * PAGE
 
     watched = int((world.plays.cols["watched_status"] == 1).sum())
     assert store.con.execute("SELECT count(*) FILTER (watched) FROM plays").fetchall()[0][0] == watched
@@ -235,7 +247,7 @@ def test_plays_arriving_while_paging_are_neither_missed_nor_doubled(world):
         store = memory_store()
         settings = settings_for(server.url, world)
         history, *_ = run(store, settings, at(world))
-        assert history.new == before and history.fetched == before + 30  # 30 repeats, deduped
+        assert history.new == history.fetched == before  # windows never repeat a row
         ids = [r[0] for r in store.con.execute("SELECT play_id FROM tautulli_history ORDER BY 1").fetchall()]
         assert ids == list(range(1, before + 1))
         assert run(store, settings, at(world, 1))[0].new == 30  # the next run picks them up
@@ -324,7 +336,7 @@ def test_a_bigger_world_pages_exactly(world):
     assert len(world.plays) % PAGE == 0
     with TautulliSandbox(world) as server:
         history, *_ = run(memory_store(), settings_for(server.url, world), at(world))
-        assert history.pages == len(world.plays) // PAGE == len(history_queries(server))
+        assert history.pages == len(history_queries(server)) and history.fetched == len(world.plays)
 
 
 def test_a_play_tautulli_changed_in_the_overlap_is_updated_and_only_it_moves(world, sandbox):
