@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,11 @@ from pipeline.errors import ConfigError
 from pipeline.logs import REDACTOR
 
 log = logging.getLogger(__name__)
+
+# A burst of probes (many containers, a monitoring fan-out) waits in the kernel's accept queue instead of
+# having its SYNs dropped and re-sent seconds later: socketserver's default queue is 5.
+BACKLOG = 512
+IDLE_SECONDS = 5.0  # a connection that sends nothing, or stalls mid-request, is closed after this long
 
 
 @dataclass
@@ -74,11 +80,29 @@ class Health:
         return Snapshot(200 if healthy else 503, body)
 
 
-class HealthServer:
-    """GET /health on the configured address only; every other request gets 404."""
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, a real listen backlog, and quiet about clients that hang up."""
 
-    def __init__(self, health: Health, bind: str, port: int) -> None:
-        self.health, self.bind, self.port = health, bind, port
+    request_queue_size = BACKLOG
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A probe that gave up before its answer (a broken pipe) is not worth a traceback on stderr.
+        log.debug("health: a request from %s failed", client_address, exc_info=True)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class HealthServer:
+    """GET /health on the configured address only; every other request gets 404.
+
+    idle_seconds: the socket timeout per connection, so a client that never sends cannot hold a thread.
+    """
+
+    def __init__(self, health: Health, bind: str, port: int, *, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.health, self.bind, self.port, self.idle_seconds = health, bind, port, idle_seconds
         self._httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -92,6 +116,7 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = self.idle_seconds  # StreamRequestHandler sets it on the connection's socket
 
             def log_message(self, *args: object) -> None:  # a probe every few seconds is not news
                 pass
@@ -118,17 +143,12 @@ class HealthServer:
 
             do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
 
-        server_class = ThreadingHTTPServer
-        if ":" in self.bind:
-            import socket
-
-            server_class = type("HealthHTTPServer6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        server_class = _Server6 if ":" in self.bind else _Server
         try:
             self._httpd = server_class((self.bind, self.port), Handler)
         except OSError as exc:
             raise ConfigError(f"daemon.health_port: cannot listen on {self.bind}:{self.port} ({exc.strerror}); "
                               "pick another port, or 0 for a free one") from None
-        self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, name="health", daemon=True).start()
         return self
 
