@@ -26,12 +26,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+sys.path.insert(0, str(ROOT))
 
 
 def start_sandbox(args, workdir: Path) -> tuple[subprocess.Popen, dict]:
     info_file = workdir / "sandbox.json"
     proc = subprocess.Popen([PY, "-m", "pipeline.sandbox", "--plays", str(args.plays), "--users", str(args.users),
-                             "--days", str(args.days), "--info-file", str(info_file)]
+                             "--days", str(args.days), "--info-file", str(info_file),
+                             "--tautulli-cost", args.tautulli_cost]
                             + ([] if args.plex else ["--no-plex"]),
                             cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
@@ -43,25 +45,31 @@ def start_sandbox(args, workdir: Path) -> tuple[subprocess.Popen, dict]:
 
 
 def floor(info: dict, page_size: int) -> dict:
-    """Download every history page (gzip) and parse it: the cost any client pays."""
+    """Download every history window (gzip) and parse it: the cost any client pays, in Marquee's windows."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from pipeline.ingest.history_windows import WindowPlan, history_windows
+
     session = requests.Session()
     session.headers["Accept-Encoding"] = "gzip"
-    started, rows, start, transfer = time.monotonic(), 0, 0, 0.0
-    parse = 0.0
-    while True:
+    started, rows, transfer, parse = time.monotonic(), 0, 0.0, 0.0
+
+    def call(cmd: str, **params) -> dict:
+        nonlocal transfer, parse
         t0 = time.monotonic()
-        resp = session.get(f"{info['tautulli_url']}/api/v2", params={
-            "apikey": info["tautulli_api_key"], "cmd": "get_history", "grouping": 0, "start": start,
-            "length": page_size, "order_column": "date", "order_dir": "desc"}, timeout=600)
-        body = resp.content
+        body = session.get(f"{info['tautulli_url']}/api/v2", params={
+            "apikey": info["tautulli_api_key"], "cmd": cmd, **params}, timeout=3600).content
         t1 = time.monotonic()
         data = orjson.loads(body)["response"]["data"]
-        t2 = time.monotonic()
-        transfer, parse = transfer + (t1 - t0), parse + (t2 - t1)
-        rows += len(data["data"])
-        start += page_size
-        if len(data["data"]) < page_size or rows >= data["recordsFiltered"]:
-            break
+        transfer, parse = transfer + (t1 - t0), parse + (time.monotonic() - t1)
+        return data
+
+    today = datetime.fromtimestamp(info["now"], ZoneInfo(info["timezone"])).date()
+    query = {"grouping": 0, "include_activity": 0, "order_column": "date", "order_dir": "desc", "start": 0,
+             "length": 2**31 - 1}
+    for page, _ in history_windows(call, WindowPlan(page_size, today), query):
+        rows += len(page)
     return {"rows": rows, "seconds": time.monotonic() - started, "transfer_seconds": transfer,
             "parse_seconds": parse}
 
@@ -92,9 +100,22 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--page-size", type=int, default=20_000)
+    parser.add_argument("--tautulli-cost", choices=["none", "measured"], default="none",
+                        help="measured: the sandbox answers get_history as slowly as a real Tautulli would")
     parser.add_argument("--plex", action="store_true", help="also serve and ingest the Plex inventory")
     parser.add_argument("--repeat", type=int, default=3, help="alternate floor and full runs this many times")
+    real = parser.add_argument_group("real Tautulli (optional; see bench/real_tautulli.py)")
+    real.add_argument("--real-tautulli", metavar="SOURCE", help="Tautulli v2.17.2's source folder, or auto (git clone)")
+    real.add_argument("--rows", type=int, default=300_000, help="history rows to seed it with")
+    real.add_argument("--tautulli-python", default="python3.11", help="the Python 3.11 that runs Tautulli")
+    real.add_argument("--tautulli-data", type=Path, help="where seeded Tautulli data folders are kept"
+                      " (default bench/results/)")
+    real.add_argument("--tautulli-port", type=int, default=18181)
+    real.add_argument("--strategies", nargs="*", default=["windows:10000", "windows:25000", "windows:50000"],
+                      help="fetch strategies to time: windows:ROWS, pages:ROWS, pages:all (one request)")
     args = parser.parse_args()
+    if args.real_tautulli:
+        return real_bench(args)
 
     with tempfile.TemporaryDirectory(prefix="marquee-bench-") as tmp:
         work = Path(tmp)
@@ -127,6 +148,18 @@ def main() -> None:
     print(f"| {args.plays:,} | {args.users:,} | {args.page_size:,} | {base['seconds']:.1f} s | {full['seconds']:.1f} s "
           f"| {result['rows_per_second']:,.0f} | {result['overhead_vs_floor']:+.0%} | {full['peak_rss_mb']:,.0f} MB "
           f"| {again['seconds']:.2f} s |")
+
+
+def real_bench(args) -> None:
+    """Strategies and Marquee's runs against a real Tautulli; results in bench/results/ingest-real-ROWS.json."""
+    sys.path.insert(0, str(ROOT))
+    from bench.real_tautulli import bench
+
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = bench(args, ROOT, args.tautulli_data or out_dir)
+    (out_dir / f"ingest-real-{args.rows}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
