@@ -120,6 +120,7 @@ class NewsletterSettings(Section):
     skip_empty: bool = False  # true: no issue at all for a period with no plays and nothing added
     backfill: int = Field(8, ge=0, le=520)  # past periods to build when the store has no issue yet
     top_n: int = Field(10, ge=3, le=50)  # length of the top lists
+    yearly: bool = True  # the first build after a year ends freezes "<year> in review", sent once as its own e-mail
 
 
 class SiteSettings(Section):

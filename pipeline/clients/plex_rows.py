@@ -33,7 +33,7 @@ ITEM_SCHEMA = pa.schema([
     ("index", pa.int32()), ("parent_index", pa.int32()), ("year", pa.int32()),
     ("added_at", UTC_TS), ("updated_at", UTC_TS), ("duration_ms", pa.int64()), ("size_bytes", pa.int64()),
     ("guid", pa.string()), ("thumb", pa.string()), ("labels", pa.list_(pa.string())),
-    ("collections", pa.list_(pa.string())),
+    ("collections", pa.list_(pa.string())), ("genres", pa.list_(pa.string())),
 ])
 
 USER_SCHEMA = pa.schema([
@@ -97,7 +97,7 @@ def _size(elem: Element) -> int | None:
 
 
 def _tags(elem: Element, child: str) -> list[str]:
-    """The tag= of each <Label> or <Collection> child, in the order PMS sent them."""
+    """The tag= of each <Label>, <Collection> or <Genre> child, in the order PMS sent them."""
     return [clean_text(tag.get("tag")) for tag in elem.iterfind(child) if tag.get("tag")]
 
 
@@ -132,6 +132,7 @@ def item_row(elem: Element, section_id: int) -> dict | None:
         thumb=_text(a.get("thumb")),
         labels=_tags(elem, "Label"),
         collections=_tags(elem, "Collection"),
+        genres=_tags(elem, "Genre"),  # movies, shows and artists; a listing of episodes or tracks has none
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -112,15 +113,24 @@ def publish(settings: Settings, *, apply: bool = False, delete: bool = False, cl
 
 def send(settings: Settings, clock: Clock | None = None, *, issue: str | None = None, apply: bool = False,
          to: str | None = None, resend_unknown: bool = False) -> None:
-    """Send an issue's digest to every reader exactly once; without apply, write .eml files and list them."""
-    from pipeline.run.send_issue import send_issue
+    """Send an issue's digest to every reader exactly once; without apply, write .eml files and list them.
 
+    Without `issue`, the latest issue and, in the month after a year ends, its year in review.
+    """
+    from pipeline.run.send_issue import due_issue_keys, send_issue
+
+    clock = clock or SystemClock()
     with open_store(settings) as store:
-        summary = send_issue(store, settings, clock or SystemClock(), issue_key=issue, apply=apply, to=to,
-                             resend_unknown=resend_unknown)
-    for line in summary.lines:
-        print(line)
-    print(summary.line())
+        keys = [issue] if issue or to else due_issue_keys(store, settings, clock)
+        summaries = []
+        for key in keys:
+            summaries.append(send_issue(store, settings, clock, issue_key=key, apply=apply, to=to,
+                                        resend_unknown=resend_unknown))
+    for key, summary in zip(keys, summaries):
+        for line in summary.lines:
+            print(line)
+        print(summary.line() if len(keys) == 1 else f"{key}: {summary.line()}")
+    summary = _sum(summaries)
     if not apply:
         from pipeline.send.backend import no_delivery
 
@@ -132,6 +142,15 @@ def send(settings: Settings, clock: Clock | None = None, *, issue: str | None = 
               "check with the reader, then `invoke send --apply --resend-unknown` to send them again.")
     if summary.failed:
         raise MarqueeError(f"{summary.failed} message(s) failed; they are listed above and will not be retried")
+
+
+def _sum(summaries: list) -> object:
+    """One summary's counts across several issues (unknown and failed decide the exit)."""
+    first = summaries[0]
+    if len(summaries) > 1:
+        first = dataclasses.replace(first, unknown=sum(s.unknown for s in summaries),
+                                    failed=sum(s.failed for s in summaries))
+    return first
 
 
 def unsubscribe(settings: Settings, email: str, subscribe: bool = False) -> None:

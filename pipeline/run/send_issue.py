@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -27,11 +28,27 @@ from pipeline.store import Store
 
 
 
+YEARLY_SEND_DAYS = 31  # the year in review goes out with the sends of the month after its year ends
+
+
 def latest_issue_key(store: Store, settings: Settings) -> str:
     issues = list_snapshots(store, settings.newsletter.period) or list_snapshots(store)
     if not issues:
         raise MarqueeError("no issue has been built yet; run `invoke build` first")
     return issues[0]["issue_key"]
+
+
+def due_issue_keys(store: Store, settings: Settings, clock: Clock) -> list[str]:
+    """What `invoke send` sends without --issue: the latest issue, and the latest year in review while it is new.
+
+    Each issue has its own ledger key, so sending the yearly issue again with every weekly send reaches
+    only readers who have not had it yet.
+    """
+    keys = [latest_issue_key(store, settings)]
+    years = list_snapshots(store, "yearly") if settings.newsletter.yearly else []
+    if years and clock.now() < years[0]["ends_at"] + timedelta(days=YEARLY_SEND_DAYS):
+        keys += [years[0]["issue_key"]] if years[0]["issue_key"] not in keys else []
+    return keys
 
 
 def issue_images(settings: Settings, issue_key: str, snapshot: dict) -> EmailImages:

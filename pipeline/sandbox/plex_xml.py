@@ -135,6 +135,8 @@ def item_element(world: World, item: Item, *, child_count: int | None = None, le
     if guids:
         for guid in agent_guids(item):
             element("Guid", el, id=guid)
+    for i, genre in enumerate(item.genres):
+        element("Genre", el, id=3000 + i, tag=genre)
     for i, label in enumerate(item.labels):
         element("Label", el, id=1000 + i, tag=label)
     for i, name in enumerate(getattr(item, "collections", ()) or ()):

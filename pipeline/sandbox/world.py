@@ -44,6 +44,10 @@ class Section:
     location: str = "/data/media"
 
 
+VIDEO_GENRES = ("Drama", "Comedy", "Science Fiction", "Thriller", "Animation", "Documentary", "Crime", "Adventure")
+MUSIC_GENRES = ("Rock", "Electronic", "Jazz", "Pop", "Hip-Hop", "Classical")
+
+
 @dataclass
 class Item:
     rating_key: int
@@ -77,6 +81,15 @@ class Item:
     @property
     def imdb_id(self) -> str | None:
         return f"tt{9_000_000 + self.rating_key}" if self.type == "movie" else None
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        """Two genres for a movie, show or artist, from its key: no draw from the seed's generator."""
+        names = {"movie": VIDEO_GENRES, "show": VIDEO_GENRES, "artist": MUSIC_GENRES}.get(self.type)
+        if not names:
+            return ()
+        first, second = names[self.rating_key % len(names)], names[(self.rating_key // 7) % len(names)]
+        return (first,) if first == second else (first, second)
 
     @property
     def guid(self) -> str:

@@ -24,10 +24,26 @@ class FreezeResult:
 
 
 def periods_to_build(store: Store, settings: Settings, now: datetime, period_key: str | None) -> list[Period]:
-    """The requested period, or every complete period since the newest issue (a backfill on the first run)."""
-    tz, kind = settings.server.timezone, settings.newsletter.period
+    """The requested period, or every complete period since the newest issue (a backfill on the first run),
+    then the year just ended when newsletter.yearly wants it."""
     if period_key:
-        return [parse_period(period_key, tz)]
+        return [parse_period(period_key, settings.server.timezone)]
+    return _regular(store, settings, now) + _year_in_review(store, settings, now)
+
+
+def _year_in_review(store: Store, settings: Settings, now: datetime) -> list[Period]:
+    """The latest complete year, once: not when frozen already, nor when the store holds no play from it."""
+    if not settings.newsletter.yearly:
+        return []
+    year = latest_complete("yearly", now, settings.server.timezone)
+    if issue_meta(store, year.issue_key) is not None:
+        return []
+    first_play = store.execute("issues/play_span")[0][0]
+    return [year] if first_play is not None and first_play < year.end else []
+
+
+def _regular(store: Store, settings: Settings, now: datetime) -> list[Period]:
+    tz, kind = settings.server.timezone, settings.newsletter.period
     latest = latest_complete(kind, now, tz)
     issued = [row["period_key"] for row in list_snapshots(store, kind)]
     if issued:

@@ -12,6 +12,7 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.stats.periods import Period
 from pipeline.stats.queries import run
+from pipeline.stats.yearly import year_section
 
 SCHEMA_VERSION = 1  # bump when the snapshot's shape changes; renderers check it
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -64,7 +65,7 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
     last_run = store.records("ingest/last_successful_run")
 
     added_anything = any(added_totals[k] for k in ("movies", "episodes", "tracks"))
-    return {
+    snapshot = {
         "schema_version": SCHEMA_VERSION,
         "issue_key": period.issue_key,
         "generated_at": utc_iso_z(now),
@@ -83,6 +84,11 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
         "platforms": platforms,
         "users": _users(people, user_totals, user_titles, user_streaks, user_shared),
     }
+    if period.kind == "yearly":
+        def inventory(name: str) -> list[dict]:
+            return [_plain(row) for row in run(store, name, params)]
+        snapshot["year"] = year_section(q, inventory, period.first_day)  # optional: renderers show it when present, so old snapshots still load
+    return snapshot
 
 
 def _period(p: Period, now: datetime) -> dict:

@@ -43,6 +43,7 @@ def test_movie_row_sums_every_part_and_keeps_titles_raw():
     assert row["title"] == "<script>alert(1)</script> & 千と千尋 🎬"
     assert row["size_bytes"] == 157
     assert row["labels"] == ["keep", "4k"]
+    assert row["genres"] == ["Drama"]
     assert (row["year"], row["duration_ms"], row["guid"], row["thumb"]) == (
         2001, 7200000, "plex://movie/5", "/library/metadata/5/thumb/9")
     assert row["parent_rating_key"] is None and row["index"] is None and row["parent_title"] is None

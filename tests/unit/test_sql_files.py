@@ -144,6 +144,16 @@ SAMPLES: dict[str, dict] = {
     "stats/user_streak": {**PERIOD_PARAMS, "tz": TZ},
     "stats/user_top_titles": {**PERIOD_PARAMS, "limit": 5},
     "stats/user_totals": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
+    "stats/cowatch_edges": {**PERIOD_PARAMS, "limit": 150},
+    "stats/hours_by_month": {**PERIOD_PARAMS, "tz": TZ},
+    "stats/user_binges": {**PERIOD_PARAMS, "tz": TZ},
+    "stats/user_cowatchers": {**PERIOD_PARAMS, "limit": 6},
+    "stats/user_finished_shows": PERIOD_PARAMS,
+    "stats/user_genres": {**PERIOD_PARAMS, "limit": 5},
+    "stats/user_top_by_kind": {**PERIOD_PARAMS, "limit": 5},
+    "stats/user_year_highlights": {**PERIOD_PARAMS, "tz": TZ},
+    "year/admin_figures": PERIOD_PARAMS,
+    "year/library_growth": {**PERIOD_PARAMS, "tz": TZ},
     "store/schema_version": {},
 }
 _READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)

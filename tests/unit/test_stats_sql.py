@@ -15,6 +15,54 @@ OVERRIDES = {"top_movies": {"limit": 2}}  # Up (third by every ranking) must fal
 # For each file: every column it returns, in order (the renderers' contract), then the
 # columns checked here and the rows expected, in order. Worked out by hand from stats_world.py.
 EXPECTED = {
+    # -- the year in review's own files (worked out from the same world; a week stands in for the year) --
+    "cowatch_edges": (
+        ["a", "b", "shared"], ["a", "b", "shared"],
+        [(ALICE, BOB, 3), (ALICE, CAROL, 1), (BOB, CAROL, 1)],   # Heat, Severance, Daft Punk; Heat; Heat
+    ),
+    "hours_by_month": (
+        ["month", "plays", "seconds", "hours", "viewers"], ["month", "plays", "seconds", "viewers"],
+        [("2026-11", 15, 40040, 4)],
+    ),
+    "user_binges": (
+        ["user_id", "best_day", "best_day_seconds", "best_day_hours", "sitting_title", "sitting_started_at",
+         "sitting_episodes", "sitting_seconds", "sitting_hours"],
+        ["user_id", "best_day", "best_day_seconds", "sitting_title", "sitting_episodes", "sitting_seconds"],
+        [(ALICE, date(2026, 11, 11), 6000, "Severance", 2, 6000),   # tied with Nov 12 (Alien): the earlier day
+         (BOB, date(2026, 11, 9), 3600, "Severance", 1, 3000),      # Heat's two parts count on the day it began
+         (CAROL, date(2026, 11, 12), 1200, None, None, None),
+         (DAVE, date(2026, 11, 14), 7800, "Andor", 1, 2400)],       # E1 and E2 a day apart: two sittings
+    ),
+    "user_cowatchers": (
+        ["user_id", "rank", "other_id", "shared", "overlap"], ["user_id", "rank", "other_id", "shared", "overlap"],
+        [(ALICE, 1, BOB, 3, 0.6), (ALICE, 2, CAROL, 1, 0.25), (BOB, 1, ALICE, 3, 0.6), (BOB, 2, CAROL, 1, 0.25),
+         (CAROL, 1, ALICE, 1, 0.25), (CAROL, 2, BOB, 1, 0.25)],
+    ),
+    "user_finished_shows": (
+        ["user_id", "finished", "titles"], ["user_id", "finished", "titles"],
+        [(DAVE, 1, ["Andor"])],   # E4 in W44, E1 and E2 in W46: every Andor episode Plex holds
+    ),
+    "user_genres": (
+        ["user_id", "rank", "genre", "plays", "seconds", "hours"], ["user_id", "rank", "genre", "plays", "seconds"],
+        [(ALICE, 1, "Thriller", 3, 9000), (ALICE, 2, "Drama", 2, 6000), (ALICE, 3, "Crime", 1, 3000),
+         (BOB, 1, "Drama", 1, 3000), (BOB, 2, "Thriller", 1, 3000),   # Heat in 4K has no genres of its own
+         (CAROL, 1, "Crime", 1, 1200), (CAROL, 2, "Thriller", 1, 1200)],
+    ),
+    "user_top_by_kind": (
+        ["user_id", "title_kind", "rank", "title", "year", "plays", "seconds", "hours"],
+        ["user_id", "title_kind", "rank", "title", "seconds"],
+        [(ALICE, "artist", 1, "Daft Punk", 600), (ALICE, "movie", 1, "Alien", 6000), (ALICE, "movie", 2, "Heat", 3000),
+         (ALICE, "show", 1, "Severance", 6000), (BOB, "artist", 1, "Daft Punk", 240), (BOB, "artist", 2, "Air", 200),
+         (BOB, "movie", 1, "Heat", 3600), (BOB, "show", 1, "Severance", 3000), (CAROL, "movie", 1, "Heat", 1200),
+         (DAVE, "movie", 1, "Up", 5400), (DAVE, "show", 1, "Andor", 4800)],
+    ),
+    "user_year_highlights": (
+        ["user_id", "first_played_at", "first_title", "last_played_at", "last_title", "busiest_month",
+         "busiest_hour", "place", "viewers", "top_percent"],
+        ["user_id", "first_title", "last_title", "busiest_month", "busiest_hour", "place", "top_percent"],
+        [(ALICE, "Heat", "Alien", 11, 20, 1, 25), (BOB, "Heat", "Severance", 11, 21, 3, 75),
+         (CAROL, "Heat", "Heat", 11, 10, 4, 100), (DAVE, "Up", "Andor", 11, 19, 2, 50)],
+    ),
     "added_totals": (
         ["movies", "episodes", "seasons", "shows", "new_shows", "tracks", "albums", "size_bytes"],
         ["movies", "episodes", "seasons", "shows", "new_shows", "tracks", "albums", "size_bytes"],

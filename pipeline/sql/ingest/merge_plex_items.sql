@@ -2,11 +2,11 @@
 -- and an item that reappears loses removed_at.
 INSERT INTO plex_items (rating_key, section_id, type, title, parent_rating_key, grandparent_rating_key,
                         parent_title, grandparent_title, "index", parent_index, year, added_at, updated_at,
-                        duration_ms, size_bytes, guid, thumb, labels, collections, first_seen_at, last_listed_at,
-                        removed_at)
+                        duration_ms, size_bytes, guid, thumb, labels, collections, genres, first_seen_at,
+                        last_listed_at, removed_at)
 SELECT rating_key, section_id, type, title, parent_rating_key, grandparent_rating_key,
        parent_title, grandparent_title, "index", parent_index, year, added_at, updated_at,
-       duration_ms, size_bytes, guid, thumb, labels, collections, $now, $now, NULL
+       duration_ms, size_bytes, guid, thumb, labels, collections, genres, $now, $now, NULL
 FROM plex_item_rows
 ON CONFLICT (rating_key) DO UPDATE SET
     section_id = excluded.section_id,
@@ -27,5 +27,6 @@ ON CONFLICT (rating_key) DO UPDATE SET
     thumb = excluded.thumb,
     labels = excluded.labels,
     collections = excluded.collections,
+    genres = excluded.genres,
     last_listed_at = excluded.last_listed_at,
     removed_at = NULL
