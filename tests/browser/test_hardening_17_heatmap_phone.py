@@ -24,7 +24,6 @@ from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures import email_issue as fx
-from tests.fixtures.chromium import browser  # noqa: F401  (fixture)
 from tests.fixtures.site_issues import TZ, draw_posters, fixture_snapshots
 
 pytestmark = pytest.mark.browser
@@ -109,7 +108,7 @@ def _label_sizes(page, svg: str, img) -> list[tuple[str, float]]:
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_the_site_heatmap_labels_read_on_a_phone(browser, site, shots, scheme):  # noqa: F811
+def test_the_site_heatmap_labels_read_on_a_phone(browser, site, shots, scheme):
     """Item 17: at 375 px the site's heatmap labels are drawn at 11 px or more (they were about 5 px)."""
     out, url = site
     context = browser.new_context(viewport={"width": PHONE, "height": 900}, color_scheme=scheme)
@@ -131,7 +130,7 @@ def test_the_site_heatmap_labels_read_on_a_phone(browser, site, shots, scheme): 
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_the_email_heatmap_labels_read_on_a_phone(browser, mail, shots, scheme):  # noqa: F811
+def test_the_email_heatmap_labels_read_on_a_phone(browser, mail, shots, scheme):
     """Item 17: at 375 px the e-mail's heatmap (a 2x PNG with its width set in the HTML) keeps labels >= 11 px."""
     html, svg = mail
     context = browser.new_context(viewport={"width": PHONE, "height": 900}, color_scheme=scheme)

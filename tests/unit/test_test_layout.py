@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from tests.fixtures.xdist_scheduling import scope_of, whole_modules
@@ -16,10 +17,15 @@ def _python(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if "__pycache__" not in p.parts)
 
 
+@lru_cache(maxsize=None)
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
     """(line, module, names) for every import in a file; `import a.b` gives names []."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -34,8 +40,7 @@ def _is_fixture(decorator: ast.expr) -> bool:
 
 
 def _fixtures(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), str(path))
-    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return {node.name for node in _tree(path).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and any(_is_fixture(d) for d in node.decorator_list)}
 
 
