@@ -51,9 +51,10 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     now = clock.now()
     result = MediaResult()
     before = dict(store.execute("act/media_queue_keys"))
-    entries, _, inputs = refresh(store, settings, now)  # one read of the inputs serves the queue and the due check
+    entries, synced, inputs = refresh(store, settings, now)  # one read of the inputs serves the queue and due
     policy = MediaPolicy.from_settings(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
+    _report_held(audit, notifier, result, synced.held)
     _report_relisted(store, audit, notifier, result, now, mark=apply)
 
     if not apply:
@@ -108,8 +109,9 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
             for d in retry:
                 _finish_cascade(store, settings, remote, audit, notifier, result, d, now)
                 progress.advance(1)
+        # What was just deleted leaves the stored queue: `invoke status`, the site and the collection read it.
+        refresh_queue(store, settings, clock.now())
         if settings.retention.leaving_soon_collection.strip():
-            refresh_queue(store, settings, clock.now())  # what was just deleted leaves the collection too
             _sync_collection(store, settings, remote.server, notifier, result)
     finally:
         remote.close()
@@ -306,6 +308,14 @@ def _audit_queue_changes(audit: Audit, before: dict[int, str], entries: list[Que
                       "left the queue (unassigned, a new assignee, kept, watched again or gone)")
              for k, title in before.items() if k not in now_keys]
     audit.record(*rows)
+
+
+def _report_held(audit: Audit, notifier, result: MediaResult, held: list) -> None:
+    """Items a bad assignment keeps out of the queue: a problem with each of them, not with the run."""
+    for h in held:
+        audit.record(AuditRow("media", h.rating_key, h.name, "delete", "skipped", h.reason))
+        notifier.add("info", h.reason)
+        result.lines.append(f"held      {h.name}: {h.reason}")
 
 
 def _report_relisted(store, audit: Audit, notifier, result: MediaResult, now: datetime, *, mark: bool) -> None:

@@ -1,8 +1,9 @@
 """media_assignments from its three sources: `invoke assign` (cli), retention.toml (file) and Plex labels (label).
 
 The file and the labels are the truth for their own rows, so each run replaces those rows with what they say
-now; the command-line rows change only through `invoke assign` / `invoke unassign`. Every name is resolved
-before anything is written, so one bad name changes nothing.
+now; the command-line rows change only through `invoke assign` / `invoke unassign`. A bad name in the file
+stops the sync before anything is written. A Plex label naming nobody (a user renamed or gone) is a problem
+with that one item only: the item is held out of the queue until the label is fixed, and everything else goes on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ log = logging.getLogger(__name__)
 PAIR_SCHEMA = pa.schema([("target_rating_key", pa.int64()), ("user_id", pa.int64())])
 
 
+@dataclass(frozen=True)
+class Held:
+    """An item whose assignments cannot be read as written; it stays out of the queue until they can."""
+
+    rating_key: int
+    name: str  # as lines and the audit name it, e.g. "Dune (2021)"
+    reason: str  # one line: what is wrong and where to fix it
+
+
 @dataclass
 class Synced:
     """What one sync read: the file, how many assignments each source holds, and what it had to skip."""
@@ -33,6 +43,7 @@ class Synced:
     from_file: int = 0
     from_labels: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. a file entry whose title Plex no longer lists
+    held: list[Held] = field(default_factory=list)  # e.g. an item with a label for a user who is not there
 
 
 def write_pairs(store: Store, source: str, pairs: Iterable[tuple[int, int]], now: datetime, *,
@@ -71,24 +82,31 @@ def file_pairs(store: Store, file: RetentionFile, users: UserDirectory) -> tuple
     return pairs, notes
 
 
-def label_pairs(store: Store, prefix: str, users: UserDirectory) -> list[tuple[int, int]]:
-    """(item, user) pairs from Plex labels such as "marquee:alice"; an unknown name is an error to fix in Plex."""
+def label_pairs(store: Store, prefix: str, users: UserDirectory) -> tuple[list[tuple[int, int]], list[Held]]:
+    """(item, user) pairs from Plex labels such as "marquee:alice", and the items held by a label naming nobody.
+
+    A held item keeps its other assignments, but is never queued: deleting it once the users still named had
+    watched would drop the one the bad label meant.
+    """
     if not prefix:
-        return []
-    pairs, problems = [], []
+        return [], []
+    pairs, held = [], {}
     for rating_key, type_, title, year, show_title, label in store.execute("retention/label_assignments",
                                                                      {"prefix": prefix}):
         name = label[len(prefix):].strip()
         user, why = users.problem(name) if name else (None, "no user after the prefix")
         if user is None:
             item = Target(rating_key, type_, title or "", year, show_title).name
-            problems.append(f"Plex label {label!r} on {item} (rating key {rating_key}): {why}")
+            problem = f"Plex label {label!r} on {item} (rating key {rating_key}): {why}"
+            if rating_key in held:
+                problem = f"{held[rating_key].reason.removesuffix(FIX_LABEL)}; {problem}"
+            held[rating_key] = Held(rating_key, item, problem + FIX_LABEL)
         else:
             pairs.append((rating_key, user.user_id))
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ConfigError(f"{problems[0]}{more}; fix the label in Plex, then ingest again")
-    return pairs
+    return pairs, list(held.values())
+
+
+FIX_LABEL = "; not queued until the label is fixed in Plex and ingested again"
 
 
 def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
@@ -96,7 +114,7 @@ def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
     file = load_retention(settings.retention.file)
     users = UserDirectory.load(store)
     from_file, notes = file_pairs(store, file, users)
-    from_labels = label_pairs(store, settings.retention.label_prefix, users)
+    from_labels, held = label_pairs(store, settings.retention.label_prefix, users)
     if not file.exists:
         before = dict((r[0], r[1]) for r in store.execute("retention/assignment_counts"))
         if before.get("file"):
@@ -108,4 +126,6 @@ def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
         write_pairs(store, "label", from_labels, now, replace=True)
     for note in notes:
         log.info("%s", note)
-    return Synced(file, len(set(from_file)), len(set(from_labels)), notes)
+    for h in held:
+        log.warning("%s", h.reason)
+    return Synced(file, len(set(from_file)), len(set(from_labels)), notes, held)

@@ -10,7 +10,7 @@ import pyarrow as pa
 from pipeline.policy.media import MediaPolicy, QueueEntry, queue
 from pipeline.settings import Settings
 from pipeline.store import Store
-from pipeline.media.assignments import Synced, sync_assignments
+from pipeline.media.assignments import Held, Synced, sync_assignments
 from pipeline.media.inputs import MediaInputs, media_inputs
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -42,9 +42,18 @@ def refresh(store: Store, settings: Settings, now: datetime) -> Refreshed:
     """refresh_queue, also returning what the assignment sync read and the inputs it computed from."""
     synced = sync_assignments(store, settings, now)
     inputs = media_inputs(store, settings, now)
-    entries = compute_queue(inputs, settings, now)
+    entries = without_held(compute_queue(inputs, settings, now), synced.held, inputs)
     save_queue(store, entries, inputs, now)
     return Refreshed(entries, synced, inputs)
+
+
+def without_held(entries: list[QueueEntry], held: list[Held], inputs: MediaInputs) -> list[QueueEntry]:
+    """The queue less the held items (a held show holds each of its episodes)."""
+    keys = {h.rating_key for h in held}
+    if not keys:
+        return entries
+    show = {i.rating_key: i.show_rating_key for i in inputs.items}
+    return [e for e in entries if e.rating_key not in keys and show.get(e.rating_key) not in keys]
 
 
 def save_queue(store: Store, entries: list[QueueEntry], inputs: MediaInputs, now: datetime) -> None:

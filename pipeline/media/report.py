@@ -37,13 +37,14 @@ def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     now = clock.now()
     entries, synced, _ = refresh(store, settings, now)
     names = dict(store.execute("retention/user_names"))
+    held = [f"Held: {h.reason}" for h in synced.held]
     if not entries:
         lines = ["Nothing is queued for deletion.",
                  "An item is queued once every user assigned to it has watched it (assign with `invoke assign`, "
                  f"in {settings.retention.file} or with a Plex label such as "
                  f"'{settings.retention.label_prefix or 'marquee:'}alice'), or when a rule in "
                  f"{settings.retention.file} matches it."]
-        return lines + synced.notes
+        return lines + held + synced.notes
     due = [e for e in entries if e.scheduled_at <= now]
     lines = [f"Deletion queue: {len(entries)} item{'s' if len(entries) != 1 else ''}, "
              f"{gb(sum(e.size_bytes or 0 for e in entries))}; {len(due)} due now, {len(entries) - len(due)} "
@@ -53,7 +54,7 @@ def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
         lines.append(f"  {when(e.scheduled_at, now):<16} {local_time(e.scheduled_at, settings)}  "
                      f"{gb(e.size_bytes):>9}  {e.title}  ({who}{e.reason})")
     lines += _caps(settings, due)
-    return lines + synced.notes
+    return lines + held + synced.notes
 
 
 def _caps(settings: Settings, due: list[QueueEntry]) -> list[str]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.clock import Clock
-from pipeline.errors import ConfigError, MarqueeError
+from pipeline.errors import ConfigError, MarqueeError, StoppedPartway
 from pipeline.policy import Member, Plan, UserPolicy, cap, check, decide_users
 from pipeline.policy.users import MemberState
 from pipeline.settings import Settings
@@ -32,6 +32,7 @@ class EnforceResult:
     lines: list[str]  # the plan table and the outcomes, as printed
     refusals: list[str]  # non-empty: nothing destructive was done
     failures: int  # actions that failed this run (recorded, retried next run)
+    refused_steps: list[str] = field(default_factory=list)  # "users", "media": which steps refused
 
 
 @dataclass
@@ -213,25 +214,60 @@ def run_enforce(store: Store, settings: Settings, clock: Clock, *, apply: bool, 
     ctx = RunContext(store, settings, clock, audit, notifier, apply, force, scope, decision, on_event)
     lines: list[str] = []
     refusals: list[str] = []
+    refused_steps: list[str] = []
     failures = 0
+    done: list[str] = []  # the steps that ran to their end
+    stopped: tuple[str, MarqueeError] | None = None
     if not chosen:
         lines.append(f"scope {scope}: nothing to do here yet")
     try:
         for step in chosen:
-            out = step(ctx)
+            name = step_name(step)
+            try:
+                out = step(ctx)
+            except MarqueeError as exc:
+                if not done:
+                    raise  # nothing has acted yet: the error is the whole story
+                stopped = (name, exc)
+                break
+            done.append(name)
             lines += out.lines
+            # Every reason is shown once, above the closing error line (users and media share the data guards).
+            lines += [f"refused: {r}" for r in dict.fromkeys(out.refusals) if f"refused: {r}" not in lines]
             refusals += out.refusals
+            refused_steps += [name] if out.refusals else []
             failures += out.failures
     except BaseException as exc:
         audit.finish("failed", f"stopped: {exc}" if isinstance(exc, MarqueeError) else f"stopped: {type(exc).__name__}")
-        lines += notifier.flush(audit.run_id)
+        notifier.flush(audit.run_id)
         raise
+    mode = "applied" if apply else "dry run"
+    if stopped is not None:
+        _stop(audit, notifier, lines, mode, scope, done, *stopped)
     refusals = list(dict.fromkeys(refusals))  # users and media refuse on the same stale data: say it once
     status = "refused" if refusals else "failed" if failures else "ok"
     summary = refusals[0] if refusals else f"{failures} failed" if failures else "ok"
-    audit.finish(status, f"{'applied' if apply else 'dry run'}, {scope}: {summary}")
+    audit.finish(status, f"{mode}, {scope}: {summary}")
     lines += [f"notice problem: {p}" for p in notifier.flush(audit.run_id)]
-    return EnforceResult(audit.run_id, lines, refusals, failures)
+    return EnforceResult(audit.run_id, lines, refusals, failures, refused_steps)
+
+
+def step_name(step: Step) -> str:
+    """"users", "media": how lines, the audit and errors name a step."""
+    return getattr(step, "__name__", "a").removesuffix("_step")
+
+
+def _stop(audit: Audit, notifier: Any, lines: list[str], mode: str, scope: str, done: list[str], name: str,
+          exc: MarqueeError) -> None:
+    """A later step failed after earlier ones acted: record and report both, then raise StoppedPartway."""
+    reason = f"the {name} step stopped: {exc}"
+    lines.append(f"stopped: {reason}")
+    audit.record(AuditRow("run", None, None, "enforce", "failed", reason))
+    notifier.add("refused", f"{name}: stopped before its end: {exc}")
+    audit.finish("failed", f"{mode}, {scope}: {reason} (after the {' and '.join(done)} step)")
+    lines += [f"notice problem: {p}" for p in notifier.flush(audit.run_id)]
+    raise StoppedPartway(f"{reason}; the {' and '.join(done)} step before it ran to its end (its outcome is above)",
+                         exc, lines) from exc
 
 
 def _decision_rows(plan: Plan, applied: bool, refused: bool) -> list[AuditRow]:

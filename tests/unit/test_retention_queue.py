@@ -10,6 +10,7 @@ from pipeline.clock import FixedClock
 from pipeline.errors import ConfigError
 from pipeline.media import refresh_queue
 from pipeline.media.commands import assign, keep, unassign
+from pipeline.media.queue import refresh as refresh_with_notes
 from tests.fixtures.retention_shelf import ALICE, BOB, CAROL, DAY, GB, HOUR, T0, Shelf, at, settings_for
 
 
@@ -195,15 +196,30 @@ def test_labels_assign_and_follow_plex(shelf, tmp_path):
     assert shelf.rows("SELECT count(*) FROM media_assignments") == [(0,)]
 
 
-def test_a_label_for_an_unknown_user_is_an_error_and_changes_nothing(shelf, tmp_path):
+def test_a_label_for_an_unknown_user_holds_that_item_only(shelf, tmp_path):
+    """Issue 11, item 5: a stale marquee:<user> label is a problem with its one item, not a failure: the item (a
+    show: each of its episodes) stays out of the queue and is named; every other item is queued as before."""
     settings = settings_for(tmp_path, '[[assign]]\ntitle = "Heat"\nusers = ["carol"]\n')
     shelf.movie(1, "Heat")
-    shelf.movie(2, "Alien", labels=["marquee:alcie"])
-    shelf.assign(2, ALICE, "label")
-    with pytest.raises(ConfigError, match=r"Plex label 'marquee:alcie' on Alien \(2001\) \(rating key 2\): unknown "
-                                          r"user 'alcie' \(did you mean alice"):
-        refresh(shelf, settings)
-    assert shelf.rows("SELECT target_rating_key, user_id, source FROM media_assignments") == [(2, ALICE, "label")]
+    shelf.movie(2, "Alien", labels=["marquee:alcie", "marquee:bob"])
+    shelf.movie(3, "Dune", labels=["marquee:bob"])
+    shelf.show(100, "Severance", labels=["marquee:zed"])
+    shelf.episode(101, 100, 1, 1, labels=["marquee:bob"])
+    for uid, rk in ((CAROL, 1), (BOB, 2), (BOB, 3), (BOB, 101)):
+        shelf.play(uid, rk, at(-3))
+    entries, synced, _ = refresh_with_notes(shelf.store, settings, T0)
+    # Bob watched Alien, but its other label meant someone else: deleting it now could take it from them.
+    assert {e.rating_key for e in entries} == {1, 3} and set(stored(shelf)) == {1, 3}
+    assert [(h.rating_key, h.name) for h in synced.held] == [(2, "Alien (2001)"), (100, "Severance (2020)")]
+    assert synced.held[0].reason.startswith("Plex label 'marquee:alcie' on Alien (2001) (rating key 2): unknown "
+                                            "user 'alcie' (did you mean alice")
+    assert synced.held[0].reason.endswith("not queued until the label is fixed in Plex and ingested again")
+    assert shelf.rows("SELECT target_rating_key, user_id FROM media_assignments WHERE source = 'label' "
+                      "ORDER BY 1") == [(2, BOB), (3, BOB), (101, BOB)]  # the labels that name someone still count
+
+    shelf.con.execute("UPDATE plex_items SET labels = ['marquee:alice', 'marquee:bob'] WHERE rating_key = 2")
+    shelf.play(ALICE, 2, at(-1))
+    assert set(refresh(shelf, settings)) == {1, 2, 3}  # fixed in Plex: queued like any other
 
 
 def test_the_file_is_the_truth_for_its_own_rows(shelf, tmp_path, caplog):
