@@ -24,7 +24,7 @@ def ingest(c, config=None, verbose=False):
     _run(lambda: commands.ingest(commands.settings_for(config, verbose)))
 
 
-@task(help={"verbose": VERBOSE_HELP, "output": "where the demo's site goes (default: output/)"})
+@task(help={"verbose": VERBOSE_HELP, "output": "where the demo's site goes (default: data/demo/output/)"})
 def demo(c, verbose=False, output=None):
     """Run the whole pipeline on the bundled sandbox servers; no Plex or Tautulli of your own needed."""
     from pipeline import logs
@@ -99,11 +99,12 @@ def resubscribe(c, email, config=None):
 
 
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
-            "apply": "carry the plan out: e-mails, unsharing on plex.tv (default: show it and change nothing)",
+            "apply": "carry the plan out: e-mails, unsharing users on plex.tv, and DELETING the due movies and "
+                     "episodes in Plex and their files in Sonarr/Radarr (default: show the plan and change nothing)",
             "force": "act even when a safety guard refuses (stale data, a silent Tautulli); logged in the audit",
             "scope": "all (default) | users | new_users (welcomes only) | media"})
 def enforce(c, config=None, verbose=False, apply=False, force=False, scope="all"):
-    """Show the user lifecycle plan (welcome, warn, remove) with reasons; --apply carries it out."""
+    """Show the plan (welcome, warn, remove users; delete due media) with reasons; --apply carries it out."""
     from pipeline.run import commands
     _run(lambda: commands.enforce(commands.settings_for(config, verbose), apply=apply, force=force, scope=scope))
 
@@ -152,7 +153,8 @@ def status(c, config=None):
 
 
 @task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP,
-            "apply": "act (default: dry runs on the timer, which only log the plans)",
+            "apply": "act on the timer like `invoke enforce --apply`: e-mails, unsharing users, and DELETING due "
+                     "media in Plex and Sonarr/Radarr (default: dry runs that only log the plans)",
             "once": "run one full tick and exit (for testing a setup)"})
 def daemon(c, config=None, verbose=False, apply=False, once=False):
     """Run enforce on a timer (new users every 5 min, everything every 30) with GET /health on 127.0.0.1:8787."""
