@@ -224,6 +224,19 @@ def test_a_user_listed_again_after_a_removal_with_the_same_join_date_is_a_new_me
     assert decide(member(joined=400, played=33), gap) is None
 
 
+def test_a_user_marquee_removed_and_the_admin_re_shared_is_not_removed_again_on_the_old_warning():
+    # Marquee removed her 10 days ago; the admin re-shared 2 days ago and plex.tv kept her acceptedAt.
+    ours = replace(warned(20, ago(60)), removed_at=ago(10), removal_attempts=1)
+    back = member(joined=400, played=60, first_seen_at=ago(2))
+    action = decide(back, ours)
+    assert action is not None and action.kind != "remove"
+    assert action.inputs["warned_at"] is None and action.inputs["idle_since"] == ago(2) + timedelta(
+        hours=POLICY.grace_hours)
+    # a month on, still idle: she is warned afresh before any removal
+    later = decide(back, ours, now=NOW + timedelta(days=POLICY.warn_days))
+    assert later.kind == "warn"
+
+
 # The thresholds are checked once, where settings are loaded (settings.py); the policy takes them as they are.
 @pytest.mark.parametrize("change, words", [
     ({"users.warn_days": 30}, "users: warn_days (30) must be less than kick_days (30)"),
