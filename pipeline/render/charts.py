@@ -47,6 +47,11 @@ HEAT_STEP = 11.75      # CSS px per hour column
 HEAT_ROW = 17          # CSS px per day row
 HEAT_FONT = 12         # CSS px, axis labels
 HEAT_DOT = 100         # largest dot's area in px²: about 11 px across, inside its column
+# Every other chart follows the heatmap: drawn about 320 CSS px wide with 12 px text, so that on a 375 px
+# phone it shows at its own size; the site scales the SVG with its container, e-mail sets the width.
+PHONE_WIDTH = 319
+PHONE_FONT = 12
+BAR_LABEL = 130        # CSS px for a bar's label; longer titles end in an ellipsis (the alt text has them whole)
 
 CONFIG: dict[str, Any] = {
     "background": "transparent",
@@ -198,14 +203,15 @@ def _bars(rows: list[Mapping[str, Any]], key: str, measure: str, colour: str, de
     rows = rows[:MAX_BARS]
     labels = _unique_labels(rows, key)
     values = [{"label": lab, "v": round(float(r.get(measure) or 0), 2)} for lab, r in zip(labels, rows)]
-    y = alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(ticks=False, domain=False, labelLimit=190,
-                                                               labelPadding=6))
+    y = alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(ticks=False, domain=False, labelLimit=BAR_LABEL,
+                                                               labelPadding=6, labelFontSize=PHONE_FONT))
     x = alt.X("v:Q", title=None, axis=None)
     base = alt.Chart(alt.Data(values=values)).encode(y=y, x=x)
     bars = base.mark_bar(color=colour, cornerRadiusTopRight=2, cornerRadiusBottomRight=2, height=16)
-    text = base.mark_text(align="left", dx=4, color=INK).encode(text=alt.Text("v:Q", format=",~f"))
+    text = base.mark_text(align="left", dx=4, color=INK, fontSize=PHONE_FONT).encode(
+        text=alt.Text("v:Q", format=",~f"))
     return (alt.layer(bars, text, description=description).configure(**CONFIG)
-            .properties(width=WIDTH - 230, height=len(values) * 22))
+            .properties(width=PHONE_WIDTH - BAR_LABEL - 50, height=len(values) * 22))
 
 
 def _bars_alt(rows: list[Mapping[str, Any]], key: str, measure: str, what: str) -> str:

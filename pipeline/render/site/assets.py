@@ -110,15 +110,23 @@ def stage_images(files: Mapping[str, Path], used: set[str], content_dir: Path) -
     return staged
 
 
-def chart_inputs(snapshot: Mapping[str, Any]) -> dict:
-    """What pipeline.render.charts needs for the charts the site shows (the busiest-hours heatmap)."""
-    return {"heatmap": heatmap_cells(snapshot.get("heatmap") or {})}
+def chart_inputs(snapshot: Mapping[str, Any], cowatch: Mapping[str, Any] | None = None) -> dict:
+    """What the chart modules need for the charts the site shows: the busiest-hours heatmap, and for a year in
+    review its months, library, top titles, platforms and the public co-watch graph (year_view.public_graph)."""
+    inputs: dict[str, Any] = {"heatmap": heatmap_cells(snapshot.get("heatmap") or {})}
+    year = snapshot.get("year")
+    if year:
+        inputs.update(months=year.get("months") or [], library=year.get("library") or [],
+                      platforms=snapshot.get("platforms") or [], top=snapshot.get("top") or {},
+                      limits={"top": 10}, cowatch=dict(cowatch) if cowatch else None)
+    return inputs
 
 
 def _charts_version() -> str:
     """Changes whenever pipeline/render/charts.py changes, so a new chart style re-renders old issues."""
     import pipeline.render.charts as charts
-    return digest(inspect.getsource(charts).encode())
+    import pipeline.render.year_charts as year_charts
+    return digest(inspect.getsource(charts).encode() + inspect.getsource(year_charts).encode())
 
 
 def _svg_size(svg: bytes) -> tuple[int, int]:
@@ -126,14 +134,15 @@ def _svg_size(svg: bytes) -> tuple[int, int]:
     return (round(float(m.group(1))), round(float(m.group(2)))) if m else (0, 0)
 
 
-def issue_charts(snapshot: Mapping[str, Any], charts_dir: Path) -> dict[str, dict]:
+def issue_charts(snapshot: Mapping[str, Any], charts_dir: Path,
+                 cowatch: Mapping[str, Any] | None = None) -> dict[str, dict]:
     """The issue's charts as {name: {svg, alt, width, height}}, rendered once and cached.
 
     Only the SVG: the site needs no PNG, and the PNG is three quarters of the rendering time
     (200 issues: about 12 s instead of 45 s). charts_dir/<issue_key>/manifest.json remembers what
     was rendered from which data, so a frozen issue is never rendered twice.
     """
-    inputs = chart_inputs(snapshot)
+    inputs = chart_inputs(snapshot, cowatch)
     folder = Path(charts_dir) / str(snapshot.get("issue_key") or "issue")
     manifest = folder / "manifest.json"
     stamp = digest(json.dumps(inputs, sort_keys=True).encode() + _charts_version().encode(), 20)
@@ -142,8 +151,9 @@ def issue_charts(snapshot: Mapping[str, Any], charts_dir: Path) -> dict[str, dic
         if saved.get("stamp") == stamp and all((folder / c["svg"]).is_file() for c in saved["charts"].values()):
             return {name: {**c, "svg": folder / c["svg"]} for name, c in saved["charts"].items()}
     import pipeline.render.charts as charting
+    from pipeline.render.year_charts import year_chart_specs
     rendered = {}
-    for name, chart in charting.issue_chart_specs(inputs).items():
+    for name, chart in {**charting.issue_chart_specs(inputs), **year_chart_specs(inputs)}.items():
         spec = chart.to_dict()
         svg = charting.render(spec, "svg")
         path = folder / f"{name}-{digest(svg, 10)}.svg"  # a new look or new data is a new name

@@ -27,6 +27,7 @@ from pipeline.stats.issue import SCHEMA_VERSION
 from pipeline.text import clean_text, clean_tree
 import pipeline.render.site.assets as assets
 from pipeline.render.issue_view import DAYS, MONTHS, issue_view, namer_for
+from pipeline.render.year_view import public_graph, year_view
 from pipeline.policy.media import PUBLIC_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
@@ -307,10 +308,13 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     used: set[str] = set()
     for snap in ordered:
         slug = slug_of(snap)
-        charts = assets.chart_refs(assets.issue_charts(snap, charts_dir), content, slug)
-        keep |= {content / c["src"] for c in charts.values()}
         namer = namer_for(snap, settings.site.names, settings.site.exclude_users)
+        charts = assets.chart_refs(assets.issue_charts(snap, charts_dir, public_graph(snap, namer)), content, slug)
+        keep |= {content / c["src"] for c in charts.values()}
         view = issue_view(snap, namer, posters=refs, charts=charts)
+        year = year_view(snap, charts)
+        if year:
+            view["year"] = year
         used |= assets.used_images(view)
         path = content / "issues" / f"{slug}{SUFFIX}"
         assets.write_if_changed(path, _content_file(snap, view, settings.server.name))
