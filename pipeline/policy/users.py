@@ -119,7 +119,6 @@ def decide_users(members: Iterable[Member], states: Mapping[int, MemberState], n
 def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPolicy, *,
                   started_at: datetime | None) -> Action | None:
     """The one decision for one member, or None when they are already removed."""
-    m = rejoined(m, state)
     state = current_state(m, state)
     if state.removed_at is not None:
         return None
@@ -188,18 +187,6 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
         return act("wait", f"in grace until {_fmt(grace_ends)}; warning due {_fmt(warn_at)} if they never watch",
                    warn_at)
     return act("wait", f"{seen}; warning due {_fmt(warn_at)} if they do not watch", warn_at)
-
-
-def rejoined(m: Member, state: MemberState) -> Member:
-    """A user Marquee removed and the admin let back in: their membership starts when they were listed again.
-
-    plex.tv can keep acceptedAt when a friend is re-shared, so without this the old warning and idle stretch
-    would remove them again at once. A removal Marquee did not make (a listing gap) keeps the join date.
-    """
-    ours = state.removed_at is not None and state.removal_attempts > 0 and state.last_error is None
-    if ours and m.first_seen_at is not None and m.joined_at <= state.removed_at < m.first_seen_at:
-        return replace(m, joined_at=m.first_seen_at)
-    return m
 
 
 def current_state(m: Member, state: MemberState) -> MemberState:

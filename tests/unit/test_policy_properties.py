@@ -161,9 +161,7 @@ def test_multi_run_history_with_a_fake_clock(history, rnd):
                 members[uid] = replace(m, last_counting_play_at=played)
         for uid in reinvites:
             if uid in removed:
-                # A new invite gets a new acceptedAt; a re-share of a friend can keep it (only first_seen moves).
-                moved = {"first_seen_at": now} if rnd.random() < 0.5 else {"joined_at": now}
-                members[uid] = replace(members[uid], **moved)
+                members[uid] = replace(members[uid], joined_at=now)
                 warnings[uid] = []
                 removed.discard(uid)
         plan = decide_users(members.values(), state, now, policy, first_run=first_run, started_at=started)
