@@ -27,6 +27,7 @@ SECRET_ENV = {
     "SONARR_API_KEY": ("sonarr", "api_key"),
     "RADARR_API_KEY": ("radarr", "api_key"),
     "DISCORD_WEBHOOK_URL": ("notify", "discord_webhook_url"),
+    "MARQUEE_SECRET_KEY": ("web", "secret_key"),
 }
 PLAIN_ENV = {
     "TAUTULLI_URL": ("tautulli", "url"),
@@ -209,6 +210,7 @@ class UsersSettings(Section):
     max_removal_attempts: int = Field(3, gt=0)  # a failed unshare is retried on later runs this many times
     remove_friend: bool = False  # true: end the whole friendship (every server of the owner), not just this share
     delete_tautulli_history: bool = False  # true: also delete a removed user's history in Tautulli (ours is kept)
+    reader_can_extend_days: float = Field(0, ge=0, le=365)  # "Still here" on a warning postpones removal once; 0: off
 
     @model_validator(mode="after")
     def _order(self) -> "UsersSettings":
@@ -257,6 +259,10 @@ class RetentionSettings(Section):
     arr_delete_files: bool = True  # delete the file through Sonarr/Radarr before Plex deletes the item
     import_exclusion: bool = False  # movies: add a Radarr import exclusion so lists never re-add them
     leaving_soon_collection: str = ""  # keep a Plex collection of this name in sync; empty: off
+    notice_days: float = Field(3, ge=0)  # nothing is deleted before every reader it concerns was told this long ago
+    notice_recent_days: float = Field(30, ge=0)  # rule-based: who played it this recently (or part-watched) is told
+    reader_keeps: Literal["off", "on"] = "on"  # readers may keep a leaving title from the e-mail (needs web.public_url)
+    reader_keeps_per_month: int = Field(3, ge=1, le=100)  # keeps one reader may ask for per calendar month
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod
@@ -272,6 +278,24 @@ class DaemonSettings(Section):
     health_bind: str = "127.0.0.1"  # the health endpoint listens here
     health_port: int = Field(8787, ge=0, le=65535)  # GET /health; 0 picks a free port
     ingest: bool = True  # ingest before each run, so the guards see fresh data
+
+
+class WebSettings(Section):
+    bind: str = "127.0.0.1"  # the reader-actions web app listens here; put a reverse proxy in front
+    port: int = Field(8788, ge=0, le=65535)  # its port; 0 picks a free one
+    public_url: str = ""  # HTTPS URL the proxy serves it at; empty: e-mails carry no action links
+    secret_key: SecretStr = SecretStr("")  # signs action links (env MARQUEE_SECRET_KEY only); empty: one in data.dir
+    link_days: int = Field(60, ge=1, le=400)  # an action link in an e-mail works this many days
+    per_ip_per_minute: int = Field(30, ge=1)  # requests one client address may make a minute (kept in memory only)
+    per_link_per_minute: int = Field(10, ge=1)  # requests one action link may get a minute
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]  # whose X-Forwarded-For names the client
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (RFC 8058 one-click needs HTTPS), or be empty")
+        return value.rstrip("/")
 
 
 class Settings(Section):
@@ -291,6 +315,7 @@ class Settings(Section):
     radarr: ArrSettings = ArrSettings()
     retention: RetentionSettings = RetentionSettings()
     daemon: DaemonSettings = DaemonSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _outbox(self) -> "Settings":

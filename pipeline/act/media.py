@@ -19,6 +19,7 @@ from pipeline.act.activity import now_playing
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
 from pipeline.act.media_remote import Remote, connect_remote
+from pipeline.notices.media import send_leaving_soon
 
 if TYPE_CHECKING:
     from pipeline.clock import Clock
@@ -56,6 +57,12 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     _audit_queue_changes(audit, before, entries, inputs.keeps)
     _report_held(audit, notifier, result, synced.held)
     _report_relisted(store, audit, notifier, result, now, mark=apply)
+    # The notice comes before the act: tell each concerned reader not told yet, then let the wait start from it.
+    told = send_leaving_soon(store, settings, clock, entries, apply=apply)
+    result.lines += told.lines
+    if told.sent:
+        entries, synced, inputs = refresh(store, settings, now)
+    _audit_notice_waits(audit, entries, now)
 
     if not apply:
         plan = due(entries, inputs.items, [], now, policy, keeps=inputs.keeps)
@@ -307,6 +314,16 @@ def _audit_queue_changes(audit: Audit, before: dict[int, str], entries: list[Que
     rows += [AuditRow("media", k, title, "dequeue", "done",
                       "left the queue (unassigned, a new assignee, kept, watched again or gone)")
              for k, title in before.items() if k not in now_keys]
+    audit.record(*rows)
+
+
+def _audit_notice_waits(audit: Audit, entries: list[QueueEntry], now: datetime) -> None:
+    """Each queued item that may not go yet because a concerned reader was not told long enough ago."""
+    rows = [AuditRow("media", e.rating_key, e.title, "delete", "skipped",
+                     f"waits for notice until {e.scheduled_at:%Y-%m-%d %H:%M} UTC"
+                     + ("" if all(at for _, at in e.notices) else " (a reader has not been sent it yet)"),
+                     _inputs(e))
+            for e in entries if e.notices and e.scheduled_at > now and "waits for notice" in e.reason]
     audit.record(*rows)
 
 

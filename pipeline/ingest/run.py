@@ -47,12 +47,14 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
                tautulli_session=None, plex_session=None) -> IngestSummary:
     """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
     from pipeline.ingest.history import ingest_history
+    from pipeline.ingest.inbox import take_inbox
     from pipeline.ingest.people import ingest_libraries, ingest_users
     from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")
     began, now = time.monotonic(), clock.now()
+    take_inbox(store, settings, now)  # readers' actions first, as every run does
     run_id = store.execute("ingest/next_run_id")[0][0]
     client = TautulliClient(settings.tautulli, session=tautulli_session)
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pipeline.errors import ConfigError
 from pipeline.policy.media import Assignment, Keep, MediaItem, Rule, Watch
@@ -25,6 +25,9 @@ class MediaInputs:
     first_queued_at: dict[int, datetime]
     # rating_key -> (Plex's own title, the show's title for an episode): media_queue stores these
     plain_titles: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    noticed: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (user, item) -> notice sent at
+    viewers: dict[int, list[int]] = field(default_factory=dict)  # item -> who played it lately or part-watched it
+    unreachable: set[int] = field(default_factory=set)  # readers without an e-mail address
 
 
 def load_rules(store: Store, settings: Settings) -> list[Rule]:
@@ -55,10 +58,15 @@ def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs
     return MediaInputs(
         items=items,
         assignments=[Assignment(*row) for row in store.execute("retention/assignments_merged")],
-        watches=[Watch(*row) for row in store.execute("retention/assigned_watches")],
+        watches=[Watch(*row) for row in store.execute("retention/assigned_watches")]
+        + [Watch(*row) for row in store.execute("retention/done_watches")],
         keeps=[Keep(*row) for row in store.execute("retention/keeps_all")],
         rules=load_rules(store, settings),
         names=dict(store.execute("retention/user_names")),
         first_queued_at=dict(store.execute("retention/queue_first_queued")),
         plain_titles=plain_titles,
+        noticed={(u, k): at for u, k, at in store.execute("retention/notices_sent")},
+        viewers=dict(store.execute(
+            "retention/recent_viewers", {"since": now - timedelta(days=settings.retention.notice_recent_days)})),
+        unreachable={r[0] for r in store.execute("retention/unreachable_users")},
     )

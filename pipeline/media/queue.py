@@ -24,7 +24,8 @@ QUEUE_SCHEMA = pa.schema([
 def compute_queue(inputs: MediaInputs, settings: Settings, now: datetime) -> list[QueueEntry]:
     """policy.media.queue over the inputs, with the notice period counted from first_queued_at."""
     return queue(inputs.items, inputs.assignments, inputs.watches, inputs.keeps, inputs.rules, now,
-                 MediaPolicy.from_settings(settings), names=inputs.names, first_queued_at=inputs.first_queued_at)
+                 MediaPolicy.from_settings(settings), names=inputs.names, first_queued_at=inputs.first_queued_at,
+                 noticed=inputs.noticed, viewers=inputs.viewers, unreachable=inputs.unreachable)
 
 
 def refresh_queue(store: Store, settings: Settings, now: datetime) -> list[QueueEntry]:

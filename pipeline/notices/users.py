@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from pipeline.clock import utc_iso
 from pipeline.errors import MarqueeError
@@ -24,6 +25,7 @@ from pipeline.send.address import normalize
 from pipeline.send.ledger import FAILED, SENT, SUPPRESSED, UNKNOWN
 from pipeline.send.optout import opted_out
 from pipeline.send.run import send_messages
+from pipeline.tokens import Links, plex_home
 
 if TYPE_CHECKING:
     from pipeline.clock import Clock
@@ -151,10 +153,19 @@ class UserNotices:
 
     def _warning(self, a: Action, stats: WarningStats | None) -> OutgoingMessage | str:
         """The warning with the exact removal date and the reader's own numbers, or why there is none."""
+        day = a.due_at.astimezone(ZoneInfo(self.settings.server.timezone))
+        actions = (("I'm still here", Links(self.settings, self.clock.now()).url(
+                        a.user_id, "still_here", utc_iso(a.inputs["idle_since"]), f"{day:%-d %b %Y}")),
+                   ("Watch something in Plex", plex_home(self._machine())))
         return self._render(a.user_id, WarningNotice(
             key=f"warning-{a.user_id}-{utc_iso(a.inputs['idle_since'])}", due_at=a.due_at,
             idle_days=a.inputs.get("idle_days"), kick_days=a.inputs.get("kick_days"),
-            last_play_at=a.inputs.get("last_play_at"), stats=stats))
+            last_play_at=a.inputs.get("last_play_at"), stats=stats,
+            actions=tuple((label, url) for label, url in actions if url)))
+
+    def _machine(self) -> str | None:
+        rows = self.store.execute("ingest/stored_server")
+        return rows[0][0] if rows else None
 
     def _removal(self, a: Action, idle_since: datetime, removed_at: datetime | None = None) -> OutgoingMessage | str:
         """The removal notice, or why there is none."""

@@ -95,17 +95,22 @@ class MediaPolicy:
     deletion_delay_hours: float  # after the last assigned viewer finished (or a rule matched)
     max_deletions_per_run: int | None  # None: no cap (settings always set one)
     max_bytes_per_run: int | None  # None: no cap (settings always set one)
+    notice_days: float = 0.0  # every concerned reader is told this long before; 0: no notice wait
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "MediaPolicy":
         """The one way from settings to a policy: the delay and caps of [retention], already checked when loaded."""
         r = settings.retention
         return cls(deletion_delay_hours=r.deletion_delay_hours, max_deletions_per_run=r.max_deletions_per_run,
-                   max_bytes_per_run=r.max_bytes_per_run)
+                   max_bytes_per_run=r.max_bytes_per_run, notice_days=r.notice_days)
 
     @property
     def delay(self) -> timedelta:
         return timedelta(hours=self.deletion_delay_hours)
+
+    @property
+    def notice(self) -> timedelta:
+        return timedelta(days=self.notice_days)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class QueueEntry:
     users: tuple[int, ...] = ()  # assigned users, for their leaving-soon notice
     rule: str | None = None
     matched_at: datetime | None = field(default=None, compare=False)  # last watch or rule match
+    # Each reader the deletion concerns, with when their notice was sent (None: not yet); due() checks it.
+    notices: tuple[tuple[int, datetime | None], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ class Waiting:
     """A queued item not deleted this run; `why` is a code, `reason` the sentence."""
 
     entry: QueueEntry
-    why: str  # "delay" | "playing" | "gone" | "deleted" | "kept" | "cap"
+    why: str  # "delay" | "notice" | "playing" | "gone" | "deleted" | "kept" | "cap"
     reason: str
 
 
@@ -215,12 +222,19 @@ def queue(
     *,
     names: Mapping[int, str] | None = None,
     first_queued_at: Mapping[int, datetime] | None = None,
+    noticed: Mapping[tuple[int, int], datetime] | None = None,
+    viewers: Mapping[int, Iterable[int]] | None = None,
+    unreachable: Iterable[int] = (),
 ) -> list[QueueEntry]:
     """Every movie and episode pending deletion, recomputed from scratch, ordered by (scheduled_at, rating_key).
 
     names: user_id -> display name for reasons. first_queued_at: when the store first saw each
     entry queued; when given, nothing is scheduled sooner than delay after it was first queued
     (an entry not in it counts as queued now), so users always get the notice period.
+    noticed: (user_id, rating_key) -> when that reader's leaving-soon notice was sent; when given and
+    policy.notice_days > 0, nothing is scheduled sooner than notice_days after every concerned reader's
+    notice (the assignees; for a rule, `viewers[rating_key]`, who played it lately or part-watched it).
+    unreachable: readers no notice can reach (no address): they are named in the reason, not waited for.
     """
     _aware(now)
     rules = list(rules)
@@ -257,8 +271,28 @@ def queue(
             floor = first_queued_at.get(item.rating_key, now) + delay
             if floor > entry.scheduled_at:
                 entry = _replace_schedule(entry, floor)
+        if noticed is not None and policy.notice_days > 0:
+            concerned = set(users) if users else set((viewers or {}).get(item.rating_key, ()))
+            entry = _wait_for_notice(entry, concerned, noticed, set(unreachable), now, policy.notice, names)
         entries.append(entry)
     return sorted(entries, key=_order)
+
+
+def _wait_for_notice(entry: QueueEntry, concerned: set[int], noticed: Mapping[tuple[int, int], datetime],
+                     unreachable: set[int], now: datetime, notice: timedelta, names: Mapping[int, str]) -> QueueEntry:
+    """Move scheduled_at to notice_days after the last concerned reader's notice (or after now, if one is unsent)."""
+    told = tuple((u, noticed.get((u, entry.rating_key))) for u in sorted(concerned - unreachable))
+    entry = replace(entry, notices=told)
+    if unreachable & concerned:
+        who = ", ".join(names.get(u, f"user {u}") for u in sorted(unreachable & concerned))
+        entry = replace(entry, reason=f"{entry.reason}; no notice can reach {who} (no e-mail address)")
+    if not told:
+        return entry
+    sent = [at for _, at in told if at is not None]
+    floor = (now if len(sent) < len(told) else max(sent)) + notice
+    if floor <= entry.scheduled_at:
+        return entry
+    return replace(entry, scheduled_at=floor, reason=f"{entry.reason}; waits for notice until {_utc(floor)}")
 
 
 def _replace_schedule(entry: QueueEntry, at: datetime) -> QueueEntry:
@@ -293,7 +327,7 @@ def due(
             continue
         seen.add(entry.rating_key)
         item = by_key.get(entry.rating_key)
-        hold = _hold(entry, item, kept, busy, now)
+        hold = _hold(entry, item, kept, busy, now, policy)
         if hold is not None:
             waiting.append(Waiting(entry, *hold))
             continue
@@ -307,13 +341,19 @@ def due(
     return Due(to_delete, waiting)
 
 
-def _hold(entry, item, kept, busy, now) -> tuple[str, str] | None:
+def _hold(entry, item, kept, busy, now, policy) -> tuple[str, str] | None:
     if item is None or not item.exists:
         return ("gone", "Plex no longer lists it; nothing to delete")
     if item.deleted_by_us_at is not None:
         return ("deleted", f"already deleted by Marquee on {_utc(item.deleted_by_us_at)}")
     if _is_kept(item, kept):
         return ("kept", "kept by the admin")
+    unsent = [u for u, at in entry.notices if at is None or at > now]
+    if unsent:
+        return ("notice", f"waits for notice: not yet sent to {len(unsent)} reader(s)")
+    last = max((at for _, at in entry.notices if at is not None), default=None)
+    if last is not None and last + policy.notice > now:
+        return ("notice", f"waits for notice until {_utc(last + policy.notice)}")
     if entry.scheduled_at > now:
         return ("delay", f"scheduled for {_utc(entry.scheduled_at)}")
     if item.rating_key in busy:
@@ -346,11 +386,15 @@ def decide(
     *,
     names: Mapping[int, str] | None = None,
     first_queued_at: Mapping[int, datetime] | None = None,
+    noticed: Mapping[tuple[int, int], datetime] | None = None,
+    viewers: Mapping[int, Iterable[int]] | None = None,
+    unreachable: Iterable[int] = (),
 ) -> tuple[list[QueueEntry], Due]:
     """The whole decision for one enforce run: the fresh queue and what of it is due now."""
     items, keeps = list(items), list(keeps)
     pending = queue(
-        items, assignments, watches, keeps, rules, now, policy, names=names, first_queued_at=first_queued_at
+        items, assignments, watches, keeps, rules, now, policy, names=names, first_queued_at=first_queued_at,
+        noticed=noticed, viewers=viewers, unreachable=unreachable,
     )
     return pending, due(pending, items, playing, now, policy, keeps=keeps)
 

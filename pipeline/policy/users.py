@@ -48,6 +48,7 @@ class MemberState:
     removed_at: datetime | None = None
     removal_attempts: int = 0  # failed or successful unshare attempts in this membership
     last_error: str | None = None
+    still_here_at: datetime | None = None  # the reader answered the current warning "Still here" (read, not saved)
 
 
 NEW = MemberState()
@@ -70,6 +71,7 @@ class UserPolicy:
     max_data_age_hours: float  # refuse to warn or remove on older data
     quiet_days: float  # no plays server-wide this long: Tautulli was probably down; refuse
     max_removal_attempts: int  # failed unshares are retried on later runs up to this many times
+    reader_can_extend_days: float = 0  # "Still here" on a warning postpones its removal once by this much; 0: off
 
     def __post_init__(self) -> None:
         # Matched case-insensitively; ids arrive as numbers from a hand-built policy.
@@ -85,7 +87,8 @@ class UserPolicy:
             vip=frozenset(users.vip), include_home_users=users.include_home_users,
             admin_email=settings.email.admin_email.strip() or None, max_removals_per_run=users.max_removals_per_run,
             max_removal_share=users.max_removal_share, max_data_age_hours=users.max_data_age_hours,
-            quiet_days=users.quiet_days, max_removal_attempts=users.max_removal_attempts)
+            quiet_days=users.quiet_days, max_removal_attempts=users.max_removal_attempts,
+            reader_can_extend_days=users.reader_can_extend_days)
 
     @property
     def notice(self) -> timedelta:
@@ -161,7 +164,15 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
         return act("clear_warning", f"watched again ({seen}) after the warning of {_fmt(state.warned_at)}")
     if warned:
         notice_ends = state.warned_at + policy.notice
+        # "Still here" adds days once, on top of the warning's own notice, never in place of it.
+        extra = (timedelta(days=policy.reader_can_extend_days) if policy.reader_can_extend_days > 0
+                 and state.still_here_at is not None and state.still_here_at >= state.warned_at else ZERO)
+        kick_at += extra
         removal_at = max(kick_at, notice_ends)
+        if extra:
+            inputs["still_here_at"] = state.still_here_at
+            seen += (f"; said \u201cstill here\u201d on {_fmt(state.still_here_at)} "
+                     f"(+{_n(policy.reader_can_extend_days)} days)")
         if now >= removal_at:
             if state.removal_attempts >= policy.max_removal_attempts:
                 return act("wait", f"{seen}; removal failed {state.removal_attempts} times "

@@ -207,12 +207,16 @@ def run_enforce(store: Store, settings: Settings, clock: Clock, *, apply: bool, 
     if scope not in SCOPES:
         raise ConfigError(f"enforce scope {scope!r} is not one of {', '.join(SCOPES)}")
     chosen = steps(scope)
+    from pipeline.act.readers import audit_reader_actions
+    from pipeline.ingest.inbox import take_inbox
+
+    take_inbox(store, settings, clock.now())  # readers' answers count before anything is decided
     # Decided before this run's own row exists: "first run" means no earlier applied run.
     decision = decide(store, settings, clock.now()) if users_step in chosen else None
     audit = Audit(store, clock, applied=apply, forced=force, scope=scope)
     notifier = Notifier(store, settings, clock, apply=apply)
     ctx = RunContext(store, settings, clock, audit, notifier, apply, force, scope, decision, on_event)
-    lines: list[str] = []
+    lines: list[str] = audit_reader_actions(store, audit)
     refusals: list[str] = []
     refused_steps: list[str] = []
     failures = 0

@@ -9,12 +9,14 @@ from typing import Iterator
 
 from pipeline.run.build import resolve_exclusions
 from pipeline.render.charts import render_issue_charts
+from pipeline.render.year_charts import year_chart_specs
 from pipeline.clock import Clock
 from pipeline.errors import ConfigError, MarqueeError
 from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.email.images import images_mode
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
-from pipeline.media.leaving import leaving_for_users
+from pipeline.ingest.inbox import take_inbox
+from pipeline.run.reader_notices import reader_notices
 from pipeline.render.site.generate import poster_items
 from pipeline.send.address import normalize
 from pipeline.send.backend import no_delivery
@@ -54,7 +56,8 @@ def due_issue_keys(store: Store, settings: Settings, clock: Clock) -> list[str]:
 def issue_images(settings: Settings, issue_key: str, snapshot: dict) -> EmailImages:
     """Charts as PNG (rendered once per issue, cached) and the posters the site build already cached."""
     charts_dir = Path(settings.data.dir) / "cache" / "email-charts" / issue_key
-    charts = render_issue_charts(snapshot, charts_dir)
+    months = (snapshot.get("year") or {}).get("months")
+    charts = render_issue_charts(snapshot, charts_dir, year_chart_specs({"months": months}))
     posters = {}
     if settings.plex.configured:
         posters = fetch_posters(poster_items([snapshot]), settings.plex, cache_dir_for(settings.data.dir))
@@ -72,8 +75,9 @@ def _check_hosted(settings: Settings, renderer: DigestRenderer) -> None:
 
 
 def reader_extras(store: Store, settings: Settings, clock: Clock) -> dict[int, dict]:
-    """user_id -> the notices about that reader in their digest (email_personal.notices): what of theirs leaves."""
-    return leaving_for_users(store, settings, clock.now())
+    """user_id -> the notices about that reader in their digest (email_personal.notices): what of theirs leaves,
+    and a warned reader's coming removal."""
+    return reader_notices(store, settings, clock.now())
 
 
 def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str | None = None,
@@ -82,6 +86,7 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
     refused = no_delivery(settings.email.backend) if apply else None
     if refused:
         raise ConfigError(refused)  # before anything is rendered; send_messages would refuse it too
+    take_inbox(store, settings, clock.now())  # an unsubscribe from the web app counts before this send
     settings = resolve_exclusions(store, settings)
     key = issue_key or latest_issue_key(store, settings)
     snapshot = load_snapshot(store, key)

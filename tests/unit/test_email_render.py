@@ -16,8 +16,8 @@ import pipeline.render.email.templates as email_templates
 from pipeline.render.email.notice import (NOTICE_KINDS, DigestRenderer, EmailImages, render_digest, render_notice,
                                    unsubscribe_headers)
 from pipeline.render.email.templates import _PLACEHOLDER, _expand, compile_mjml, THEME
-from pipeline.render.email.contexts import (AdminReport, RemovalNotice, ReportSection, WarningNotice,
-                                            WelcomeNotice)
+from pipeline.render.email.contexts import (AdminReport, LeavingItem, LeavingNotice, RemovalNotice, ReportSection,
+                                            WarningNotice, WelcomeNotice)
 from pipeline.render.email.view import DROPS, trim
 from pipeline.render.email.message import Recipient
 from pipeline.stats.issue import compute_issue
@@ -457,6 +457,9 @@ NOTICES = {
     "admin_report": (AdminReport(title="Weekly report <b>", summary="1 warning sent.", sections=(
                          ReportSection("Warned", columns=("User", "Idle"), rows=(("bob & co", 27),)),)),
                      "admin-report-2026-11-16", "Kino: Weekly report <b>", "bob &amp; co"),
+    "leaving": (LeavingNotice(key="leaving-2-2026-11-16", items=(
+                    LeavingItem("Heat <i>", DEC_1, 1995, keep_url="https://m.example.org/a/2/t"),)),
+                "leaving-2-2026-11-16", "Leaving Kino soon: 1 title you watched", "Heat &lt;i&gt;"),
 }
 
 

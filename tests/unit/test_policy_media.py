@@ -244,7 +244,7 @@ def test_policy_validate(change, message):
 
 def test_the_policy_takes_the_delay_and_caps_from_the_settings():
     assert MediaPolicy.from_settings(Settings()) == MediaPolicy(deletion_delay_hours=24, max_deletions_per_run=20,
-                                                                max_bytes_per_run=500 * GB)
+                                                                max_bytes_per_run=500 * GB, notice_days=3)
 
 
 @pytest.mark.parametrize("rule,message", [

@@ -155,6 +155,20 @@ SAMPLES: dict[str, dict] = {
     "year/admin_figures": PERIOD_PARAMS,
     "year/library_growth": {**PERIOD_PARAMS, "tz": TZ},
     "store/schema_version": {},
+    "notices/media_notices_add": {},
+    "retention/done_watches": {},
+    "retention/notices_sent": {},
+    "retention/recent_viewers": {"since": INGESTED - timedelta(days=30)},
+    "retention/unreachable_users": {},
+    "inbox/last_taken": {},
+    "inbox/take_actions": NOW,
+    "inbox/refuse_foreign": {},
+    "inbox/apply_optouts": {},
+    "inbox/apply_resubscribes": {},
+    "inbox/apply_keeps": {},
+    "inbox/mark_applied": {},
+    "inbox/unaudited": {},
+    "inbox/mark_audited": {"run_id": 1, "upto": 1},
 }
 _READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")

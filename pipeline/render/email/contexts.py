@@ -56,6 +56,7 @@ class WarningNotice:
     stats: WarningStats | None = None
     keep: str | None = None  # how to keep access, in the admin's words; None: play anything before due_at
     url: str | None = None  # a link under that line
+    actions: tuple[tuple[str, str], ...] = ()  # (label, url) buttons: "I'm still here", "Watch something in Plex"
 
     def __post_init__(self) -> None:
         if self.due_at is None:
@@ -103,5 +104,31 @@ class AdminReport:
     button_label: str | None = None
 
 
-NoticeContext = WelcomeNotice | WarningNotice | RemovalNotice | AdminReport
-CONTEXTS: dict[str, type] = {c.kind: c for c in (WelcomeNotice, WarningNotice, RemovalNotice, AdminReport)}
+@dataclass(frozen=True)
+class LeavingItem:
+    """One title a reader is about to lose, with the links they may act through ('' when there are none)."""
+
+    title: str
+    leaving_at: datetime  # the queue's scheduled_at: the day it may go
+    year: int | None = None
+    keep_url: str = ""
+    done_url: str = ""
+    plex_url: str = ""
+
+    def __post_init__(self) -> None:
+        _aware(self.leaving_at, "leaving_at")
+
+
+@dataclass(frozen=True)
+class LeavingNotice:
+    """The short leaving-soon e-mail: every title this reader is about to lose, each with its date."""
+
+    kind: ClassVar[str] = "leaving"
+    key: str
+    items: tuple[LeavingItem, ...]
+    keep_rule: str = ""  # how to keep one when there is no Keep link
+
+
+NoticeContext = WelcomeNotice | WarningNotice | RemovalNotice | AdminReport | LeavingNotice
+CONTEXTS: dict[str, type] = {c.kind: c for c in (WelcomeNotice, WarningNotice, RemovalNotice, AdminReport,
+                                                 LeavingNotice)}

@@ -83,7 +83,8 @@ class DigestRenderer:
         self.ui = {name: macros(f"_{name}.html", theme) for name in ("stats", "bars", "posters", "lists")}
         self.text_ui = macros("_text.txt", theme)
         self.budget = settings.email.max_html_kb * 1024
-        self.date = format_datetime((clock or SystemClock()).now())
+        self.now = (clock or SystemClock()).now()
+        self.date = format_datetime(self.now)
         self.boundary = hashlib.sha256(f"{self.key}|{self.date}".encode()).hexdigest()[:24]
         self._parts = [(img.cid.encode(), img.part) for img in self.images.inline_images()]
         self._levels: dict[int, tuple[dict, dict, dict]] = {}
@@ -178,7 +179,7 @@ class DigestRenderer:
         found = notices(extras)
         small = "Sent with Marquee" + (f" · numbers as of {shared['data_as_of']}" if shared["data_as_of"] else "")
         return {"subject": self.subject, "preheader": self._preheader(me, found), "preview_pad": PREVIEW_PAD,
-                "view_url": self.view_url, "unsubscribe_link": unsubscribe_link(recipient, self.settings),
+                "view_url": self.view_url, "unsubscribe_link": unsubscribe_link(recipient, self.settings, self.now),
                 "hero": self.hero, "footer": {"why": why(recipient, shared["server"]), "small": small},
                 "notices": found, "me": me, "name": name, "issue": issue, "frag": frag, "text": list(text.values())}
 
@@ -212,6 +213,6 @@ class DigestRenderer:
         text = self.text_template.render(ctx)
         parts = [part for cid, part in self._parts if cid in html]
         headers = message_headers(recipient, self.subject_header, self.sender, self.domain, self.date, "digest",
-                                  self.key, self.settings, list_headers=True)
+                                  self.key, self.settings, list_headers=True, now=self.now)
         data = mime.assemble(headers, text, html, parts, self.boundary)
         return OutgoingMessage(recipient, "digest", self.key, self.subject, data, len(data))

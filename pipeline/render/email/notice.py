@@ -52,13 +52,13 @@ def render_notice(kind: str, recipient: Recipient, context: NoticeContext, setti
     from_, domain = sender(settings, settings.server.name)
     small = "Sent by Marquee to email.admin_email" if kind == "admin_report" else "Sent with Marquee"
     ctx = {**view, "preview_pad": PREVIEW_PAD, "name": greeting_name(recipient.name), "view_url": "",
-           "unsubscribe_link": unsubscribe_link(recipient, settings) if kind == "welcome" else "",
+           "unsubscribe_link": unsubscribe_link(recipient, settings, now) if kind == "welcome" else "",
            "footer": {"why": why(recipient, settings.server.name), "small": small}}
     html = compiled(kind, theme).render(ctx).encode("utf-8")
     text = environment(theme).get_template(f"{kind}.txt").render(ctx)
     date = format_datetime(now)
     headers = message_headers(recipient, mime.header_value("Subject", view["subject"]), from_, domain, date, kind,
-                              view["key"], settings, list_headers=kind == "welcome")
+                              view["key"], settings, list_headers=kind == "welcome", now=now)
     boundary = hashlib.sha256(f"{kind}|{view['key']}|{recipient.email}|{date}".encode()).hexdigest()[:24]
     data = mime.assemble(headers, text, html, [], boundary)
     return OutgoingMessage(recipient, kind, view["key"], view["subject"], data, len(data))

@@ -19,8 +19,9 @@ import markdown
 from markupsafe import Markup
 
 from pipeline.clock import iso_day
-from pipeline.render.email.contexts import (CONTEXTS, AdminReport, NoticeContext, RemovalNotice, WarningNotice,
-                                            WarningStats, WelcomeNotice)
+from pipeline.render.email.contexts import (CONTEXTS, AdminReport, LeavingNotice, NoticeContext, RemovalNotice,
+                                            WarningNotice, WarningStats, WelcomeNotice)
+from pipeline.render.email.headers import one_click
 from pipeline.render.email.message import Recipient
 from pipeline.settings import Settings
 from pipeline.render.email.personal import greeting_name
@@ -28,7 +29,7 @@ from pipeline.render.email.view import NOUNS, nice_date, safe_url
 
 HOUSE_RULES = Path(__file__).resolve().parents[3] / "content" / "pages" / "house-rules.md"
 
-NOTICE_KINDS = ("welcome", "warning", "removal", "admin_report")
+NOTICE_KINDS = ("welcome", "warning", "removal", "admin_report", "leaving")
 NAMES = {"friendly": "by your name", "initials": "by your initials only", "hidden": "without any names at all"}
 
 
@@ -59,7 +60,8 @@ def _welcome(r: Recipient, c: WelcomeNotice, s: Settings, server: str, name: str
                     "what everyone watched together, and what was added;",
                     f"the {noun}'s busiest hours and most-watched titles."],
         "after": [f"In the lists other people see, you appear {NAMES[s.site.names]}. "
-                  "You can unsubscribe with one click at the bottom of any letter."],
+                  + ("You can unsubscribe with one click at the bottom of any letter." if one_click(s) else
+                     "You can unsubscribe at the bottom of any letter.")],
         "callout": None,
         "button": {"label": "Browse past issues", "url": url} if url else None,
         **rules_view(c.house_rules),
@@ -83,7 +85,8 @@ def _warning(r: Recipient, c: WarningNotice, s: Settings, server: str, name: str
                        f"Your access will be removed on {when} at {due:%H:%M} ({s.server.timezone})."],
         "bullets": _stats_lines(c.stats, s), "after": [],
         "callout": {"tone": "warning", "heading": f"Keep your access: watch something before {when}",
-                    "text": keep, "keep": "", "titles": [], "more": 0, "url": safe_url(c.url)},
+                    "text": keep, "keep": "", "titles": [], "more": 0, "url": safe_url(c.url),
+                    "actions": [{"label": label, "url": safe_url(url)} for label, url in c.actions if safe_url(url)]},
         "button": None,
     }
 
@@ -135,8 +138,31 @@ def _admin_report(r: Recipient, c: AdminReport, s: Settings, server: str, name: 
     }
 
 
+def _leaving(r: Recipient, c: LeavingNotice, s: Settings, server: str, name: str, today: date) -> dict:
+    items = sorted(c.items, key=lambda i: (i.leaving_at, i.title))
+    first = nice_date(_local(items[0].leaving_at, s).date()) if items else ""
+    n = len(items)
+    rows = [{"title": i.title, "year": i.year, "when": nice_date(max(_local(i.leaving_at, s).date(), today)),
+             "links": [link for link in ({"label": "Keep it", "url": safe_url(i.keep_url)},
+                                         {"label": "I'm done with it", "url": safe_url(i.done_url)},
+                                         {"label": "Open in Plex", "url": safe_url(i.plex_url)}) if link["url"]]}
+            for i in items]
+    acts = any(i.keep_url or i.done_url for i in items)
+    return {
+        "key": c.key,
+        "subject": f"Leaving {server} soon: {n} {'title' if n == 1 else 'titles'} you watched",
+        "preheader": f"The first goes on {first}.",
+        "hero": {"eyebrow": server, "title": "Leaving soon", "sub": f"From {first}"},
+        "paragraphs": [f"Hi {name}, {'this title' if n == 1 else 'these titles'} will be deleted from {server} "
+                       "to make room, on the dates below."],
+        "bullets": [], "callout": None, "button": None, "items": rows,
+        "after": (["Pressing a link opens a page with one button: nothing happens until you press it."] if acts
+                  else [c.keep_rule] if c.keep_rule else []),
+    }
+
+
 _BUILDERS: dict[str, Callable[..., dict]] = {"welcome": _welcome, "warning": _warning, "removal": _removal,
-                                             "admin_report": _admin_report}
+                                             "admin_report": _admin_report, "leaving": _leaving}
 
 
 def notice_context(kind: str, recipient: Recipient, context: NoticeContext, settings: Settings,
@@ -152,6 +178,7 @@ def notice_context(kind: str, recipient: Recipient, context: NoticeContext, sett
     server = settings.server.name
     out = _BUILDERS[kind](recipient, context, settings, server, greeting_name(recipient.name), today)
     out.setdefault("sections", [])
+    out.setdefault("items", [])
     return out
 
 

@@ -95,8 +95,8 @@ def personal_part(snapshot: Mapping[str, Any], user_id: int | None, part: Mappin
 def notices(extras: Mapping[str, Any] | None) -> list[dict]:
     """Notices about the reader, most urgent first, from what later features put in `extras`.
 
-    extras = {"inactivity": {"remove_on": date, "days_idle": int, "keep": str},
-              "leaving_soon": {"items": [{"title", "year", "leaving_on"}], "rule": str},
+    extras = {"inactivity": {"remove_on": date, "days_idle": int, "keep": str, "actions": [{"label", "url"}]},
+              "leaving_soon": {"items": [{"title", "year", "leaving_on", "links": [{"label", "url"}]}], "rule": str},
               "notices": [{"heading": str, "text": str, "url": str}]}; every key is optional.
     """
     extras = extras or {}
@@ -108,12 +108,13 @@ def notices(extras: Mapping[str, Any] | None) -> list[dict]:
         out.append({"tone": "warning", "heading": "Your access is about to expire",
                     "text": f"Your access will be removed on {nice_date(idle.get('remove_on'))}, because {why}.",
                     "keep": str(idle.get("keep") or "Play anything before then to keep it."), "titles": [],
-                    "more": 0, "url": safe_url(idle.get("url"))})
+                    "more": 0, "url": safe_url(idle.get("url")), "actions": _links(idle.get("actions"))})
     leaving = extras.get("leaving_soon")
     if leaving and leaving.get("items"):
         items = list(leaving["items"])
         rows = [{"title": str(i.get("title") or "Untitled"), "year": i.get("year"),
-                 "when": nice_date(i.get("leaving_on"))} for i in items[:LEAVING_ROWS]]
+                 "when": nice_date(i.get("leaving_on")), "links": _links(i.get("links"))}
+                for i in items[:LEAVING_ROWS]]
         n = len(items)
         out.append({"tone": "info", "heading": f"Leaving soon: {n} {plural(n, 'title')} you watched",
                     "text": "", "keep": str(leaving.get("rule") or ""), "titles": rows,
@@ -121,4 +122,14 @@ def notices(extras: Mapping[str, Any] | None) -> list[dict]:
     for notice in extras.get("notices") or []:
         out.append({"tone": "info", "heading": str(notice.get("heading") or ""), "text": str(notice.get("text") or ""),
                     "keep": "", "titles": [], "more": 0, "url": safe_url(notice.get("url"))})
+    return out
+
+
+def _links(links: Any) -> list[dict]:
+    """[{label, url}] with only safe (http/https) URLs."""
+    out = []
+    for link in links or []:
+        url = safe_url(link.get("url"))
+        if url:
+            out.append({"label": str(link.get("label") or "Open"), "url": url})
     return out

@@ -1,0 +1,34 @@
+"""Readers' actions in the audit: each one the inbox brought in appears once, in the enforce run that saw it first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pipeline.store.audit import Audit, AuditRow
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
+
+WHAT = {"keep": "kept it from the e-mail: it will not be deleted", "done": "said they are done with it",
+        "unsubscribe": "unsubscribed from the e-mail", "resubscribe": "subscribed again from the e-mail",
+        "still_here": "answered the warning: still here"}
+
+
+def audit_reader_actions(store: "Store", audit: Audit) -> list[str]:
+    """Audit the actions not audited yet (subject media for a title, user otherwise); the lines to show."""
+    rows, lines, upto = [], [], 0
+    for r in store.records("inbox/unaudited"):
+        upto = max(upto, r["action_id"])
+        applied = r["outcome"] == "applied"
+        phase = "done" if applied else "refused"
+        reason = f"{r['name']} {WHAT.get(r['action'], r['action'])}" + ("" if applied else f" ({r['outcome']})")
+        inputs = {"acted_at": r["acted_at"], "target": r["target"], "reader": r["user_id"]}
+        if r["action"] in ("keep", "done"):
+            rows.append(AuditRow("media", int(r["target"]), r["title"], f"reader_{r['action']}", phase, reason, inputs))
+        else:
+            rows.append(AuditRow("user", r["user_id"], r["name"], f"reader_{r['action']}", phase, reason, inputs))
+        lines.append(f"reader    {reason}")
+    if rows:
+        audit.record(*rows)
+        store.execute("inbox/mark_audited", {"run_id": audit.run_id, "upto": upto})
+    return lines

@@ -1,0 +1,56 @@
+"""Take the web app's inbox in: readers' actions become rows of the store, and their effects are applied.
+
+Every run that opens the store calls this first (ingest, enforce, send), so an unsubscribe is honoured before the
+next e-mail and a keep before the next deletion. Taking in is idempotent (the inbox id is the key).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from pipeline.web.inbox import INBOX_FILE, connect, taken_since
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+ROWS = pa.schema([("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")), ("user_id", pa.int64()),
+                  ("action", pa.string()), ("target", pa.string())])
+EFFECTS = ("inbox/refuse_foreign", "inbox/apply_optouts", "inbox/apply_resubscribes", "inbox/apply_keeps",
+           "inbox/mark_applied")
+
+
+def take_inbox(store: "Store", settings: "Settings", now: datetime) -> int:
+    """Copy new inbox rows into reader_actions and apply them; the number taken in (0 without an inbox)."""
+    path = Path(settings.data.dir) / INBOX_FILE
+    if not path.exists():
+        return 0
+    after = store.execute("inbox/last_taken")[0][0]
+    con = connect(path, readonly=True)
+    try:
+        rows = taken_since(con, after)
+    finally:
+        con.close()
+    if not rows:
+        return 0
+    ids, at, users, actions, targets = zip(*rows)
+    table = pa.table({"action_id": pa.array(ids, pa.int64()),
+                      "acted_at": pa.array([datetime.fromisoformat(a) for a in at], ROWS.field("acted_at").type),
+                      "user_id": pa.array(users, pa.int64()), "action": pa.array(actions, pa.string()),
+                      "target": pa.array(targets, pa.string())}, schema=ROWS)
+    with store.transaction():
+        store.con.register("inbox_rows", table)
+        try:
+            store.execute("inbox/take_actions", {"now": now})
+        finally:
+            store.con.unregister("inbox_rows")
+        for name in EFFECTS:
+            store.execute(name)
+    log.info("took in %d reader action(s)", len(rows))
+    return len(rows)

@@ -1,0 +1,33 @@
+"""`invoke web`: serve the reader-actions app on web.bind:web.port with uvicorn, behind the admin's proxy."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def web_config(settings: Settings):
+    """The uvicorn Config: no access log (it would write client addresses), no proxy rewriting (the app does it)."""
+    import uvicorn
+
+    from pipeline.web.app import create_app
+
+    return uvicorn.Config(create_app(settings), host=settings.web.bind, port=settings.web.port, access_log=False,
+                          proxy_headers=False, server_header=False, date_header=False, log_level="warning",
+                          timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024, lifespan="on")
+
+
+def serve_web(settings: Settings) -> None:
+    """Run the app until interrupted; refuses to start without web.public_url (no e-mail would link to it)."""
+    import uvicorn
+
+    if not settings.web.public_url:
+        raise ConfigError("web.public_url: set the HTTPS address your reverse proxy serves the app at "
+                          "(e.g. https://marquee.example.org); without it no e-mail links here")
+    log.info("reader actions on http://%s:%s (public %s)", settings.web.bind, settings.web.port,
+             settings.web.public_url)
+    uvicorn.Server(web_config(settings)).run()

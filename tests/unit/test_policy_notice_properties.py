@@ -1,0 +1,78 @@
+"""The notice promise over random worlds: nothing is deleted before every concerned reader was told notice_days
+earlier, and what a reader (or the admin) kept is never deleted."""
+
+from datetime import timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.policy.media import MediaPolicy, decide
+from tests.unit.test_policy_media_properties import ITEM_KEYS, NOW, USERS, assignees, offsets, worlds
+
+notice_worlds = st.fixed_dictionaries({
+    "world": worlds,
+    "notice_days": st.sampled_from([0.5, 1, 3, 7]),
+    # Some readers were told about some items, at random moments (some in the future of `now`: not yet).
+    "noticed": st.dictionaries(st.tuples(st.sampled_from(USERS), st.sampled_from(ITEM_KEYS)), offsets, max_size=20),
+    "viewers": st.dictionaries(st.sampled_from(ITEM_KEYS), st.sets(st.sampled_from(USERS), max_size=3), max_size=8),
+    "unreachable": st.sets(st.sampled_from(USERS), max_size=1),
+})
+
+
+def run(w):
+    world = w["world"]
+    policy = MediaPolicy(world["policy"].deletion_delay_hours, world["policy"].max_deletions_per_run,
+                         world["policy"].max_bytes_per_run, notice_days=w["notice_days"])
+    return decide(world["items"], world["assignments"], world["watches"], world["keeps"], world["rules"],
+                  world["playing"], world["now"], policy, noticed=w["noticed"], viewers=w["viewers"],
+                  unreachable=w["unreachable"])
+
+
+@given(notice_worlds)
+def test_no_item_is_deleted_before_every_concerned_reader_was_told_notice_days_earlier(w):
+    world = w["world"]
+    now, notice = world["now"], timedelta(days=w["notice_days"])
+    by_key = {i.rating_key: i for i in world["items"]}
+    _, result = run(w)
+    for entry in result.to_delete:
+        item = by_key[entry.rating_key]
+        concerned = assignees(item, world["assignments"]) or set(w["viewers"].get(item.rating_key, ()))
+        for user in concerned - w["unreachable"]:
+            told = w["noticed"].get((user, item.rating_key))
+            assert told is not None and told + notice <= now, (user, entry)
+
+
+@given(notice_worlds)
+def test_a_kept_item_is_never_deleted(w):
+    world = w["world"]
+    kept = {k.rating_key for k in world["keeps"]}
+    by_key = {i.rating_key: i for i in world["items"]}
+    _, result = run(w)
+    for entry in result.to_delete:
+        item = by_key[entry.rating_key]
+        assert item.rating_key not in kept and item.show_rating_key not in kept
+
+
+@given(notice_worlds)
+def test_a_waiting_entry_says_until_when(w):
+    pending, _ = run(w)
+    now = w["world"]["now"]
+    for entry in pending:
+        unsent = [u for u, at in entry.notices if at is None]
+        if unsent:
+            assert entry.scheduled_at >= now + timedelta(days=w["notice_days"]) and "waits for notice" in entry.reason
+
+
+def test_the_strategies_reach_deletions_after_a_notice():
+    """The properties above are not empty: a told reader's item does go once the notice has run."""
+    from pipeline.policy.media import Assignment, MediaItem, Watch
+
+    item = MediaItem(1, "movie", None, "Heat", 1, NOW - timedelta(days=30))
+    policy = MediaPolicy(24, None, None, notice_days=3)
+    args = ([item], [Assignment(1, 7, NOW - timedelta(days=20))], [Watch(7, 1, NOW - timedelta(days=10))], [], [],
+            [])
+    _, early = decide(*args, NOW, policy, noticed={(7, 1): NOW - timedelta(days=2)})
+    _, late = decide(*args, NOW, policy, noticed={(7, 1): NOW - timedelta(days=3)})
+    _, never = decide(*args, NOW, policy, noticed={})
+    assert (early.to_delete, [e.rating_key for e in late.to_delete], never.to_delete) == ([], [1], [])
+    assert "waits for notice until 2026-11-02" in early.waiting[0].entry.reason
