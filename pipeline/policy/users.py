@@ -280,9 +280,10 @@ def _days(idle: timedelta) -> str:
 
 def _seen(m: Member, idle: timedelta) -> str:
     days = _days(idle)
+    days = f"{days} day" if days == "1" else f"{days} days"
     if m.last_counting_play_at is None:
-        return f"never watched, idle {days} days counted from join + grace"
-    return f"idle {days} days since the last play on {_fmt(m.last_counting_play_at)}"
+        return f"never watched, idle {days} counted from join + grace"
+    return f"idle {days} since the last play on {_fmt(m.last_counting_play_at)}"
 
 
 def _fmt(t: datetime) -> str:

@@ -61,7 +61,7 @@ SCENARIOS = [
     ("grace-never-watched", member(joined=0.5, played=None), MemberState(welcomed_at=ago(0.4)), False, "wait",
      ago(0.5) + timedelta(hours=24, days=27), ["in grace until"]),
     ("grace-over", member(joined=2, played=None), MemberState(welcomed_at=ago(1.9)), False, "wait",
-     ago(2) + timedelta(hours=24, days=27), ["never watched", "idle 1 days"]),
+     ago(2) + timedelta(hours=24, days=27), ["never watched", "idle 1 day counted"]),
     # idle counting and the warning threshold
     ("idle-counting", member(played=10.5), WELCOMED, False, "wait", ago(10.5) + timedelta(days=27),
      ["idle 10.5 days", "warning due"]),
