@@ -16,9 +16,9 @@ WHAT = {"keep": "kept it from the e-mail: it will not be deleted", "done": "said
 
 def audit_reader_actions(store: "Store", audit: Audit) -> list[str]:
     """Audit the actions not audited yet (subject media for a title, user otherwise); the lines to show."""
-    rows, lines, upto = [], [], 0
+    rows, lines, upto = [], [], None
     for r in store.records("inbox/unaudited"):
-        upto = max(upto, r["action_id"])
+        upto = r["taken_at"] if upto is None else max(upto, r["taken_at"])
         applied = r["outcome"] == "applied"
         phase = "done" if applied else "refused"
         reason = f"{r['name']} {WHAT.get(r['action'], r['action'])}" + ("" if applied else f" ({r['outcome']})")

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pipeline.web.inbox import INBOX_FILE, connect, taken_since
+from pipeline.web.inbox import INBOX_FILE, connect, taken_since, uid
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
     from pipeline.store import Store
 
 log = logging.getLogger(__name__)
-ROWS = pa.schema([("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")), ("user_id", pa.int64()),
+ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")), ("user_id", pa.int64()),
                   ("action", pa.string()), ("target", pa.string())])
 EFFECTS = ("inbox/refuse_foreign", "inbox/apply_optouts", "inbox/apply_resubscribes", "inbox/apply_keeps",
            "inbox/mark_applied")
@@ -31,16 +31,17 @@ def take_inbox(store: "Store", settings: "Settings", now: datetime) -> int:
     path = Path(settings.data.dir) / INBOX_FILE
     if not path.exists():
         return 0
-    after = store.execute("inbox/last_taken")[0][0]
     con = connect(path, readonly=True)
     try:
-        rows = taken_since(con, after)
+        inbox_uid = uid(con)
+        rows = taken_since(con, store.execute("inbox/last_taken", {"inbox_uid": inbox_uid})[0][0])
     finally:
         con.close()
     if not rows:
         return 0
     ids, at, users, actions, targets = zip(*rows)
-    table = pa.table({"action_id": pa.array(ids, pa.int64()),
+    table = pa.table({"inbox_uid": pa.array([inbox_uid] * len(ids), pa.string()),
+                      "action_id": pa.array(ids, pa.int64()),
                       "acted_at": pa.array([datetime.fromisoformat(a) for a in at], ROWS.field("acted_at").type),
                       "user_id": pa.array(users, pa.int64()), "action": pa.array(actions, pa.string()),
                       "target": pa.array(targets, pa.string())}, schema=ROWS)

@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS actions (
     target   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS actions_reader ON actions (reader, action, target);
+CREATE TABLE IF NOT EXISTS meta (uid TEXT NOT NULL);  -- one row: this file's identity (ids restart in a new file)
+INSERT INTO meta (uid) SELECT lower(hex(randomblob(16))) WHERE NOT EXISTS (SELECT 1 FROM meta);
 """
 TOGGLES = {"unsubscribe": "subscription", "resubscribe": "subscription"}
 DONE, ALREADY, LIMIT = "done", "already", "limit"
@@ -143,6 +145,11 @@ class Writer:
             outcomes = [exc] * len(batch)
         for (_, done), outcome in zip(batch, outcomes):
             done(outcome)
+
+
+def uid(con: sqlite3.Connection) -> str:
+    """This inbox file's identity."""
+    return con.execute("SELECT uid FROM meta").fetchone()[0]
 
 
 def taken_since(con: sqlite3.Connection, after: int) -> list[tuple]:

@@ -160,7 +160,7 @@ SAMPLES: dict[str, dict] = {
     "retention/notices_sent": {},
     "retention/recent_viewers": {"since": INGESTED - timedelta(days=30)},
     "retention/unreachable_users": {},
-    "inbox/last_taken": {},
+    "inbox/last_taken": {"inbox_uid": "seed"},
     "inbox/take_actions": NOW,
     "inbox/refuse_foreign": {},
     "inbox/apply_optouts": {},
@@ -168,7 +168,7 @@ SAMPLES: dict[str, dict] = {
     "inbox/apply_keeps": {},
     "inbox/mark_applied": {},
     "inbox/unaudited": {},
-    "inbox/mark_audited": {"run_id": 1, "upto": 1},
+    "inbox/mark_audited": {"run_id": 1, "upto": INGESTED},
 }
 _READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")

@@ -1,4 +1,4 @@
 -- Copy the inbox's new rows (inbox_rows) into the store; a row taken before is not taken again.
-INSERT INTO reader_actions (action_id, acted_at, user_id, action, target, taken_at)
-SELECT action_id, acted_at, user_id, action, target, $now FROM inbox_rows
+INSERT INTO reader_actions (inbox_uid, action_id, acted_at, user_id, action, target, taken_at)
+SELECT inbox_uid, action_id, acted_at, user_id, action, target, $now FROM inbox_rows
 ON CONFLICT DO NOTHING

@@ -14,12 +14,14 @@ CREATE TABLE media_notices (
 
 -- Every action the web app took in (its inbox, copied here by every run before anything else).
 CREATE TABLE reader_actions (
-    action_id  BIGINT PRIMARY KEY,     -- the inbox's own id: taking the inbox in twice adds nothing
+    inbox_uid  VARCHAR NOT NULL,       -- which inbox file (a new file starts its ids at 1 again)
+    action_id  BIGINT NOT NULL,        -- the inbox's own id: taking the inbox in twice adds nothing
     acted_at   TIMESTAMPTZ NOT NULL,   -- when the reader pressed the button
     user_id    BIGINT NOT NULL,
     action     VARCHAR NOT NULL,       -- unsubscribe | resubscribe | keep | done | still_here
     target     VARCHAR NOT NULL,       -- the address, the rating_key, or the warning's moment
     taken_at   TIMESTAMPTZ NOT NULL,
     outcome    VARCHAR,                -- applied | refused: why (set when its effect is applied)
-    audited_run_id BIGINT              -- the enforce run whose audit shows it
+    audited_run_id BIGINT,             -- the enforce run whose audit shows it
+    PRIMARY KEY (inbox_uid, action_id)
 );
