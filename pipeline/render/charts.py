@@ -354,15 +354,17 @@ def issue_chart_specs(snapshot_like: Mapping[str, Any]) -> dict[str, alt.Chart]:
     return charts
 
 
-def render_issue_charts(snapshot_like: Mapping[str, Any], out_dir: Path) -> dict[str, ChartFile]:
-    """Render each server-wide chart once, as <name>-<content hash>.svg/.png in out_dir.
+def render_issue_charts(snapshot_like: Mapping[str, Any], out_dir: Path,
+                        extra: Mapping[str, alt.TopLevelMixin] | None = None) -> dict[str, ChartFile]:
+    """Render each server-wide chart once, as <name>-<content hash>.svg/.png in out_dir; `extra` adds specs
+    drawn elsewhere (the year in review's, pipeline/render/year_charts.py).
 
     The hash in the name lets the files be cached for a year: new data or a new style is a new name.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, ChartFile] = {}
-    for name, chart in issue_chart_specs(snapshot_like).items():
+    for name, chart in {**issue_chart_specs(snapshot_like), **(extra or {})}.items():
         spec = _spec(chart)
         svg, png = render(spec, "svg"), render(spec, "png")
         digest = hashlib.sha256(svg + png).hexdigest()[:10]

@@ -12,6 +12,7 @@ import boto3
 import pytest
 import requests
 
+from pipeline.render.site.generate import render_site
 from pipeline.run import commands
 from pipeline.run.build import build_site
 from pipeline.stats.snapshots import list_snapshots, load_snapshot
@@ -43,6 +44,7 @@ def year(tmp_path_factory):
             first = build_site(store, settings(), clock)
             again = build_site(store, settings(), clock)
             snapshot = load_snapshot(store, KEY)
+            rows = [r for r in store.records("issues/all_issues") if r["issue_key"] == KEY]
             meta = next(r for r in list_snapshots(store, "yearly") if r["issue_key"] == KEY)
             bounds = [meta["starts_at"], meta["ends_at"]]
             sessions = store.con.execute(f"SELECT * FROM ({SESSIONS})", bounds).fetchall()
@@ -51,7 +53,8 @@ def year(tmp_path_factory):
                 f"SELECT user_id, CAST(timezone(?, started) AS DATE) AS day, sum(seconds) FROM ({SESSIONS}) "
                 "WHERE user_id <> 0 GROUP BY ALL", [tz, *bounds]).fetchall()
         yield {"settings": settings, "clock": clock, "world": world, "first": first, "again": again,
-               "snapshot": snapshot, "sessions": sessions, "days": days, "tmp": tmp}
+               "snapshot": snapshot, "sessions": sessions, "days": days, "tmp": tmp,
+               "rows": rows}
 
 
 def test_the_first_build_after_the_year_freezes_it_once(year):
@@ -143,3 +146,28 @@ def test_send_delivers_the_year_in_review_once_as_its_own_email(year, moto):
     with open_store(settings) as store:
         from pipeline.run.send_issue import due_issue_keys
         assert due_issue_keys(store, settings, later) == ["weekly-2026-W53"]
+
+
+def _public_text(out) -> str:
+    """The yearly page and every chart it ships, as text (SVG labels included)."""
+    page = (out / "issues" / "2026" / "index.html").read_text(encoding="utf-8")
+    return page + "".join(p.read_text(encoding="utf-8") for p in (out / "images" / "charts" / "2026").glob("*.svg"))
+
+
+@pytest.mark.parametrize("names", ["initials", "hidden", "friendly"])
+def test_the_public_yearly_page_names_nobody_beyond_site_names_and_no_twin(year, names):
+    settings = year["settings"](**{"site.names": names, "site.output_dir": str(year["tmp"] / f"out-{names}"),
+                                   "data.dir": str(year["tmp"] / f"data-{names}")})
+    render_site(settings, year["rows"])
+    text = _public_text(settings.site.output_dir)
+    people = [u for u in year["world"].users if u.friendly_name and " " in u.friendly_name.strip()]
+    full = [u.friendly_name for u in people if u.friendly_name in text]
+    if names == "friendly":
+        assert full  # the top viewers list may name them: site.names allows it
+        graph = next((settings.site.output_dir / "images" / "charts" / "2026").glob("cowatch-*.svg"))
+        assert not [u.friendly_name for u in people if u.friendly_name in graph.read_text(encoding="utf-8")]  # initials
+    else:
+        assert full == []
+    assert "twin" not in text.lower()
+    assert [u.email for u in year["world"].users if u.email and u.email in text] == []
+    assert ("Who watched with whom" in text) is (names != "hidden")

@@ -57,11 +57,14 @@ EXPECTED = {
          (DAVE, "movie", 1, "Up", 5400), (DAVE, "show", 1, "Andor", 4800)],
     ),
     "user_year_highlights": (
-        ["user_id", "first_played_at", "first_title", "last_played_at", "last_title", "busiest_month",
-         "busiest_hour", "place", "viewers", "top_percent"],
-        ["user_id", "first_title", "last_title", "busiest_month", "busiest_hour", "place", "top_percent"],
-        [(ALICE, "Heat", "Alien", 11, 20, 1, 25), (BOB, "Heat", "Severance", 11, 21, 3, 75),
-         (CAROL, "Heat", "Heat", 11, 10, 4, 100), (DAVE, "Up", "Andor", 11, 19, 2, 50)],
+        ["user_id", "first_played_at", "first_day", "first_title", "last_played_at", "last_day", "last_title",
+         "busiest_month", "busiest_hour", "place", "viewers", "top_percent"],
+        ["user_id", "first_day", "first_title", "last_day", "last_title", "busiest_month", "busiest_hour", "place",
+         "top_percent"],
+        [(ALICE, date(2026, 11, 9), "Heat", date(2026, 11, 12), "Alien", 11, 20, 1, 25),
+         (BOB, date(2026, 11, 9), "Heat", date(2026, 11, 13), "Severance", 11, 21, 3, 75),
+         (CAROL, date(2026, 11, 12), "Heat", date(2026, 11, 12), "Heat", 11, 10, 4, 100),
+         (DAVE, date(2026, 11, 14), "Up", date(2026, 11, 15), "Andor", 11, 19, 2, 50)],   # local days, not UTC
     ),
     "added_totals": (
         ["movies", "episodes", "seasons", "shows", "new_shows", "tracks", "albums", "size_bytes"],

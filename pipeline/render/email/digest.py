@@ -23,6 +23,7 @@ import pipeline.render.email.mime as mime
 from pipeline.render.email.headers import issue_url, message_headers, sender, unsubscribe_link, why
 from pipeline.render.email.images import EmailImages, ImageSet, images_mode
 from pipeline.render.email.personal import greeting_name, notices, personal_part
+from pipeline.render.email.year import graph_cid, neighbourhood, neighbourhood_alt, year_part
 from pipeline.render.email.templates import PREVIEW_PAD, THEME, compiled, environment, macros
 from pipeline.render.email.view import DROPS, added_shown, for_reader, issue_part, new_titles, trim
 from pipeline.render.issue_view import hours, namer_for, plural
@@ -86,7 +87,9 @@ class DigestRenderer:
         self.now = (clock or SystemClock()).now()
         self.date = format_datetime(self.now)
         self.boundary = hashlib.sha256(f"{self.key}|{self.date}".encode()).hexdigest()[:24]
+        self.months = self.images.chart("months") if snapshot.get("year") else None  # before the parts are listed
         self._parts = [(img.cid.encode(), img.part) for img in self.images.inline_images()]
+        self._own_parts: dict[bytes, bytes] = {}  # per reader: their co-watch neighbourhood
         self._levels: dict[int, tuple[dict, dict, dict]] = {}
         self.level = self._fit()
 
@@ -177,11 +180,41 @@ class DigestRenderer:
             watched = f"watched {hours_phrase(me['hours_value'])}"
             me["heading"] = f"{name}, you {watched}" if name != "there" else f"You {watched}"
         found = notices(extras)
+        year = self._year(recipient)
         small = "Sent with Marquee" + (f" · numbers as of {shared['data_as_of']}" if shared["data_as_of"] else "")
         return {"subject": self.subject, "preheader": self._preheader(me, found), "preview_pad": PREVIEW_PAD,
                 "view_url": self.view_url, "unsubscribe_link": unsubscribe_link(recipient, self.settings, self.now),
                 "hero": self.hero, "footer": {"why": why(recipient, shared["server"]), "small": small},
-                "notices": found, "me": me, "name": name, "issue": issue, "frag": frag, "text": list(text.values())}
+                "notices": found, "me": me, "name": name, "issue": issue, "frag": frag, "text": list(text.values()),
+                "year": year}
+
+    def _year(self, recipient: Recipient) -> dict | None:
+        """The reader's wrapped year (a yearly issue only), with their co-watch neighbourhood drawn for them alone.
+
+        The picture is the one image rendered per reader (about 60 ms); it is always inline, never hosted:
+        a public URL would show anyone a reader's neighbourhood.
+        """
+        year = year_part(self.snapshot, recipient.user_id, self.namer)
+        if year and self.months is not None:
+            year["months"] = {"src": self.months.src, "alt": self.months.alt, "width": self.months.width}
+        if not year or year["short"] or recipient.user_id is None:
+            return year
+        graph = neighbourhood(self.snapshot, recipient.user_id, self.namer)
+        if graph is None:
+            return year
+        from pipeline.render.charts import PNG_SCALE, render
+        from pipeline.render.email.images import mime_part
+        from pipeline.render.year_charts import capped_graph, graph_chart
+
+        alt = neighbourhood_alt(graph)
+        png = render(graph_chart(capped_graph(graph["nodes"], graph["edges"], per_node=99), graph["labels"], alt,
+                                 focus="me"), "png")
+        cid = graph_cid(recipient.user_id, self.key, self.domain)
+        width = int.from_bytes(png[16:20], "big") // PNG_SCALE  # the PNG header's width
+        height = int.from_bytes(png[20:24], "big") // PNG_SCALE
+        self._own_parts[cid.encode()] = mime_part(png, "png", cid, "cowatch.png")
+        year["graph"] = {"src": f"cid:{cid}", "alt": alt, "width": width, "height": height}
+        return year
 
     def _preheader(self, me: Mapping[str, Any], found: list[dict]) -> str:
         lead = found[0]["text"] + " " if found and found[0]["tone"] == "warning" else ""
@@ -211,7 +244,8 @@ class DigestRenderer:
             level += 1
             html, ctx = self._html(recipient, extras, level)
         text = self.text_template.render(ctx)
-        parts = [part for cid, part in self._parts if cid in html]
+        parts = [part for cid, part in [*self._parts, *self._own_parts.items()] if cid in html]
+        self._own_parts.clear()
         headers = message_headers(recipient, self.subject_header, self.sender, self.domain, self.date, "digest",
                                   self.key, self.settings, list_headers=True, now=self.now)
         data = mime.assemble(headers, text, html, parts, self.boundary)

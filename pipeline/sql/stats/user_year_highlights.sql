@@ -1,4 +1,4 @@
--- Per user with a play in the period (a year): the first and the last play, the busiest month and the busiest
+-- Per user with a play in the period (a year): the first and the last play (and their local days), the busiest month and the busiest
 -- hour of the day (by time watched, local in $tz), and where they stand: top_percent is the smallest N such
 -- that they are in the top N% of viewers by hours (1 = the very top). Plays are play_sessions, as user_totals.
 WITH s AS (
@@ -25,7 +25,8 @@ ranked AS (
     SELECT *, row_number() OVER (ORDER BY seconds DESC, user_id) AS place, count(*) OVER () AS viewers
     FROM per_user
 )
-SELECT r.user_id, r.first_played_at, r.first_title, r.last_played_at, r.last_title,
+SELECT r.user_id, r.first_played_at, CAST(timezone($tz, r.first_played_at) AS DATE) AS first_day, r.first_title,
+       r.last_played_at, CAST(timezone($tz, r.last_played_at) AS DATE) AS last_day, r.last_title,
        (SELECT arg_max(m.month, m.seconds * 100 - m.month) FROM months m WHERE m.user_id = r.user_id) AS busiest_month,
        (SELECT arg_max(h.hour, h.seconds * 100 - h.hour) FROM hours h WHERE h.user_id = r.user_id) AS busiest_hour,
        r.place, r.viewers,
