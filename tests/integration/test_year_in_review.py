@@ -171,3 +171,16 @@ def test_the_public_yearly_page_names_nobody_beyond_site_names_and_no_twin(year,
     assert "twin" not in text.lower()
     assert [u.email for u in year["world"].users if u.email and u.email in text] == []
     assert ("Who watched with whom" in text) is (names != "hidden")
+
+
+def test_only_the_admins_copy_says_what_retention_and_enforcement_did(year):
+    from pipeline.render.email.message import Recipient
+    from pipeline.render.email.notice import DigestRenderer
+
+    settings = year["settings"]()
+    renderer = DigestRenderer(year["snapshot"], settings, images=None, clock=year["clock"])
+    uid = next(u for u, v in year["snapshot"]["users"].items() if v["totals"]["plays"])
+    reader = renderer.render(Recipient("reader@example.org", int(uid), "Reader")).mime.decode()
+    admin = renderer.render(Recipient("admin@example.org", None, "Admin", kind="admin")).mime.decode()
+    assert "Retention deleted" in admin and "Retention deleted" not in reader
+    assert "Retention deleted" not in _public_text(year["tmp"] / "output")

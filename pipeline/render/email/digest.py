@@ -23,7 +23,7 @@ import pipeline.render.email.mime as mime
 from pipeline.render.email.headers import issue_url, message_headers, sender, unsubscribe_link, why
 from pipeline.render.email.images import EmailImages, ImageSet, images_mode
 from pipeline.render.email.personal import greeting_name, notices, personal_part
-from pipeline.render.email.year import graph_cid, neighbourhood, neighbourhood_alt, year_part
+from pipeline.render.email.year import admin_lines, graph_cid, neighbourhood, neighbourhood_alt, year_part
 from pipeline.render.email.templates import PREVIEW_PAD, THEME, compiled, environment, macros
 from pipeline.render.email.view import DROPS, added_shown, for_reader, issue_part, new_titles, trim
 from pipeline.render.issue_view import hours, namer_for, plural
@@ -195,6 +195,11 @@ class DigestRenderer:
         a public URL would show anyone a reader's neighbourhood.
         """
         year = year_part(self.snapshot, recipient.user_id, self.namer)
+        if recipient.kind == "admin" and self.snapshot.get("year"):
+            label = self.snapshot["period"]["key"]
+            year = year or {"short": True, "label": label, "heading": f"{label} on your server", "lines": [],
+                            "stats": [], "lists": [], "graph": None}
+            year["admin"] = admin_lines(self.snapshot)
         if year and self.months is not None:
             year["months"] = {"src": self.months.src, "alt": self.months.alt, "width": self.months.width}
         if not year or year["short"] or recipient.user_id is None:

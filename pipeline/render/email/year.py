@@ -132,3 +132,15 @@ def neighbourhood_alt(graph: Mapping[str, Any]) -> str:
 def graph_cid(user_id: int, key: str, domain: str) -> str:
     digest = hashlib.sha256(f"{key}|{user_id}".encode()).hexdigest()[:16]
     return f"cowatch-{digest}@{domain}"
+
+
+def admin_lines(snapshot: Mapping[str, Any]) -> list[str]:
+    """For the admin's copy only: what retention and enforcement did over the year (never on the site)."""
+    figures = (snapshot.get("year") or {}).get("admin")
+    if not figures:
+        return []
+    freed = float(figures.get("freed_bytes") or 0)
+    size = f"{freed / 1e12:,.2f} TB" if freed >= 1e12 else f"{freed / 1e9:,.1f} GB"
+    deleted, removed, welcomed = (int(figures.get(k) or 0) for k in ("deleted_titles", "removals", "welcomes"))
+    return [f"Retention deleted {count(deleted)} {plural(deleted, 'title')} and freed {size}.",
+            f"Enforcement welcomed {count(welcomed)} {plural(welcomed, 'reader')} and removed {count(removed)}."]
