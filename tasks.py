@@ -157,9 +157,16 @@ def status(c, config=None):
                      "media in Plex and Sonarr/Radarr (default: dry runs that only log the plans)",
             "once": "run one full tick and exit (for testing a setup)"})
 def daemon(c, config=None, verbose=False, apply=False, once=False):
-    """Run enforce on a timer (new users every 5 min, everything every 30) with GET /health on 127.0.0.1:8787."""
+    """Run enforce on a timer (new users every 5 min, all every 30), GET /health, and `invoke web` if configured."""
     from pipeline.run import commands
     _run(lambda: commands.daemon(commands.settings_for(config, verbose), apply=apply, once=once))
+
+
+@task(help={"config": CONFIG_HELP, "verbose": VERBOSE_HELP})
+def web(c, config=None, verbose=False):
+    """Serve readers' signed action links (unsubscribe, keep, done, still here) on web.bind:web.port."""
+    from pipeline.run import commands
+    _run(lambda: commands.web(commands.settings_for(config, verbose)))
 
 
 @task(help={"config": CONFIG_HELP, "server": "the server to use, by name, when the account owns several "

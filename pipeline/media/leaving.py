@@ -51,8 +51,7 @@ def _item(row: Mapping[str, Any], zone: ZoneInfo, today: date) -> dict:
         title, year = episode_title(row["show_title"], row["season"], row["episode"], row["title"]), None
     else:
         title, year = str(row["title"] or "Untitled"), row["year"]
-    return {"title": title, "year": year, "leaving_on": _leaving_on(row["scheduled_at"], zone, today),
-            "rating_key": int(row["rating_key"])}
+    return {"title": title, "year": year, "leaving_on": _leaving_on(row["scheduled_at"], zone, today)}
 
 
 def leaving_for_users(store: Store, settings: Settings, now: datetime) -> dict[int, dict]:

@@ -210,6 +210,13 @@ def daemon(settings: Settings, *, apply: bool = False, once: bool = False) -> No
     run(settings, apply=apply, once=once)
 
 
+def web(settings: Settings) -> None:
+    """Serve the reader-actions web app until Ctrl-C (it never opens the store)."""
+    from pipeline.run.web import serve_web
+
+    serve_web(settings)
+
+
 def demo(root: Path = Path("."), clock: Clock | None = None, output: Path | None = None) -> Path:
     """Run the pipeline against the bundled sandbox; return the demo's data directory."""
     from pipeline.run.demo import run_demo

@@ -192,6 +192,13 @@ def run_daemon(settings: Settings, clock: Clock, *, apply: bool, once: bool = Fa
 
     port = settings.daemon.health_port if health_port is None else health_port
     server = HealthServer(daemon.health, settings.daemon.health_bind, port).start()
+    web = None
+    if settings.web.public_url:  # readers' links work while the daemon runs
+        from pipeline.run.web import WebThread
+
+        web = WebThread(settings).start()
+        log.info("daemon: reader actions on %s:%s for %s", settings.web.bind, settings.web.port,
+                 settings.web.public_url)
     restore = _stop_on_signals(stop)
     log.info("daemon: started; new users every %g min, everything every %g min; health check at %s",
              settings.daemon.new_users_minutes, settings.daemon.inactivity_minutes, server.url)
@@ -205,6 +212,8 @@ def run_daemon(settings: Settings, clock: Clock, *, apply: bool, once: bool = Fa
     finally:
         restore()
         server.stop()
+        if web is not None:
+            web.stop()
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:

@@ -21,10 +21,12 @@ def reader_notices(store: Store, settings: Settings, now: datetime) -> dict[int,
     links = Links(settings, now)
     machine = (store.execute("ingest/stored_server") or [(None, None)])[0][0]
     out = leaving_for_users(store, settings, now)
+    keys: dict[int, list[int]] = {}  # the same rows in the same order: each listed item's rating_key
+    for row in store.records("render/leaving_for_users"):
+        keys.setdefault(int(row["user_id"]), []).append(int(row["rating_key"]))
     for uid, extra in out.items():
         leaving = extra["leaving_soon"]
-        for item in leaving["items"]:
-            key = item.get("rating_key")
+        for item, key in zip(leaving["items"], keys.get(uid, [])):
             item["links"] = [link for link in (
                 {"label": "Keep it", "url": links.url(uid, "keep", key, item["title"])},
                 {"label": "Open in Plex", "url": plex_url(machine, key)}) if link["url"]]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, MarqueeError
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,3 +33,27 @@ def serve_web(settings: Settings) -> None:
     log.info("reader actions on http://%s:%s (public %s)", settings.web.bind, settings.web.port,
              settings.web.public_url)
     uvicorn.Server(web_config(settings)).run()
+
+
+class WebThread:
+    """The app in a thread of another process (`invoke daemon` starts it when web.public_url is set)."""
+
+    def __init__(self, settings: Settings) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(web_config(settings))
+        self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
+
+    def start(self) -> "WebThread":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise MarqueeError(f"the reader-actions web app did not start on {self.server.config.host}:"
+                                   f"{self.server.config.port} (is the port taken? set web.port)")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

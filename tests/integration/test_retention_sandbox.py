@@ -24,7 +24,8 @@ def ingested(world, tmp_path):
                "PLEX_TOKEN": world.owner_token}
         settings = load_settings(environ=env, dotenv_path=None, overrides={
             "plex.plextv_url": tv.url, "server.timezone": world.timezone,
-            "retention.file": str(tmp_path / "retention.toml")})
+            "retention.file": str(tmp_path / "retention.toml"),
+            "retention.notice_days": 0})  # the queue as policy derives it; the notice wait has its own tests
         store = memory_store()
         run_ingest(store, settings, clock)
     return store, settings, clock
