@@ -68,7 +68,7 @@ def plex(settings: "Settings") -> list[Check]:
         if server.machineIdentifier in owned:
             checks.append(Check("Plex owner", True, f"{server.friendlyName} is owned by {who}"))
         else:
-            checks.append(Check("Plex owner", False, f"{server.friendlyName} is not owned by {who}, whose token this is",
+            checks.append(Check("Plex owner", False, f"{server.friendlyName} is not owned by {who}, whose token it is",
                                 "run `invoke login` and sign in as the server's owner"))
     retention_on = settings.retention.file.is_file()
     allowed = bool(server.allowMediaDeletion)

@@ -1,4 +1,4 @@
-"""`invoke login` against the plex.tv sandbox over loopback: plexapi's MyPlexPinLogin, the servers, the .env it writes."""
+"""`invoke login` against the plex.tv sandbox on loopback: plexapi's MyPlexPinLogin, the servers, the .env it writes."""
 
 from __future__ import annotations
 
