@@ -3,7 +3,7 @@
 import random
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.policy.media import (
@@ -130,7 +130,6 @@ def rule_allows(item, rule, now, delay):
     return True
 
 
-@settings(max_examples=200, deadline=None)
 @given(worlds)
 def test_nothing_unsafe_is_ever_deleted(world):
     pending, result = run(world)
@@ -170,7 +169,6 @@ def test_nothing_unsafe_is_ever_deleted(world):
         assert sum(e.size_bytes for e in deleted) <= policy.max_bytes_per_run
 
 
-@settings(max_examples=200, deadline=None)
 @given(worlds, st.randoms(use_true_random=False))
 def test_pure_and_independent_of_row_order(world, rnd: random.Random):
     first = run(world)
@@ -182,7 +180,6 @@ def test_pure_and_independent_of_row_order(world, rnd: random.Random):
     assert result.to_delete == sorted(result.to_delete, key=lambda e: (e.scheduled_at, e.rating_key))
 
 
-@settings(max_examples=200, deadline=None)
 @given(worlds, st.sampled_from(USERS))
 def test_a_new_assignee_who_has_not_watched_blocks_deletion(world, user):
     pending, _ = run(world)
@@ -198,7 +195,6 @@ def test_a_new_assignee_who_has_not_watched_blocks_deletion(world, user):
     assert target not in {e.rating_key for e in result.to_delete}
 
 
-@settings(max_examples=200, deadline=None)
 @given(worlds, worlds)
 def test_due_rechecks_a_stale_queue_against_fresh_rows(before, after):
     """A queue computed on an earlier run, acted on with today's rows: the re-checks still hold."""
@@ -219,7 +215,6 @@ def test_due_rechecks_a_stale_queue_against_fresh_rows(before, after):
         assert sum(e.size_bytes for e in result.to_delete) <= policy.max_bytes_per_run
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(ITEM_KEYS), sizes, offsets), max_size=12, unique_by=lambda t: t[0]),
        st.one_of(st.none(), st.integers(min_value=0, max_value=6)),
        st.one_of(st.none(), st.integers(min_value=0, max_value=8 * GB)))
