@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pipeline.store.audit import Audit, AuditRow
 
 if TYPE_CHECKING:
+    from pipeline.notices.admin import Notifier
     from pipeline.store import Store
 
 WHAT = {"keep": "kept it from the e-mail: it will not be deleted", "done": "said they are done with it",
@@ -14,8 +15,8 @@ WHAT = {"keep": "kept it from the e-mail: it will not be deleted", "done": "said
         "still_here": "answered the warning: still here"}
 
 
-def audit_reader_actions(store: "Store", audit: Audit) -> list[str]:
-    """Audit the actions not audited yet (subject media for a title, user otherwise); the lines to show."""
+def audit_reader_actions(store: "Store", audit: Audit, notifier: "Notifier | None" = None) -> list[str]:
+    """Audit the actions not audited yet and tell the admin's report of them; the lines to show."""
     rows, lines, upto = [], [], None
     for r in store.records("inbox/unaudited"):
         upto = r["taken_at"] if upto is None else max(upto, r["taken_at"])
@@ -28,6 +29,9 @@ def audit_reader_actions(store: "Store", audit: Audit) -> list[str]:
         else:
             rows.append(AuditRow("user", r["user_id"], r["name"], f"reader_{r['action']}", phase, reason, inputs))
         lines.append(f"reader    {reason}")
+        if notifier is not None:
+            what = f" ({r['title']})" if r["action"] in ("keep", "done") and r["title"] else ""
+            notifier.add("info", f"reader action: {reason}{what}")
     if rows:
         audit.record(*rows)
         store.execute("inbox/mark_audited", {"run_id": audit.run_id, "upto": upto})

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from pipeline.store import Store
 
 log = logging.getLogger(__name__)
-ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")), ("user_id", pa.int64()),
-                  ("action", pa.string()), ("target", pa.string())])
+ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")),
+                  ("user_id", pa.int64()), ("action", pa.string()), ("target", pa.string())])
 EFFECTS = ("inbox/refuse_foreign", "inbox/apply_optouts", "inbox/apply_resubscribes", "inbox/apply_keeps",
            "inbox/mark_applied")
 

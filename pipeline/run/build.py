@@ -60,5 +60,5 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
         posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))
     # The queue as enforce (or `invoke queue`) last computed it; building never recomputes policy.
     site = render_site(settings, rows, posters=posters, publish=publish,
-                       leaving=leaving_public_dated(store, settings, clock.now()))
+                       leaving=leaving_public_dated(store, settings, clock.now()), leaving_as_of=clock.now())
     return BuildResult(freeze, site)

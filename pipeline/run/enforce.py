@@ -216,7 +216,7 @@ def run_enforce(store: Store, settings: Settings, clock: Clock, *, apply: bool, 
     audit = Audit(store, clock, applied=apply, forced=force, scope=scope)
     notifier = Notifier(store, settings, clock, apply=apply)
     ctx = RunContext(store, settings, clock, audit, notifier, apply, force, scope, decision, on_event)
-    lines: list[str] = audit_reader_actions(store, audit)
+    lines: list[str] = audit_reader_actions(store, audit, notifier)
     refusals: list[str] = []
     refused_steps: list[str] = []
     failures = 0

@@ -83,7 +83,8 @@ def test_a_reader_keeps_a_title_and_unsubscribes_from_the_email(tmp_path, browse
             send_issue(store, sb.settings(), sb.clock, issue_key=issue)
         digest = tmp_path / "outbox" / "dry-run" / issue / f"{email}.eml"
         headers = eml(digest)
-        assert headers["List-Unsubscribe"].count(f"<{PUBLIC}/a/{uid}/") == 1 and "mailto:" in headers["List-Unsubscribe"]
+        targets = headers["List-Unsubscribe"]
+        assert targets.count(f"<{PUBLIC}/a/{uid}/") == 1 and "<mailto:" in targets
         assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
         with WebApp(settings=sb.settings()) as web:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.media.leaving import leaving_public
+from pipeline.media.leaving import leaving_public, leaving_public_dated
 from pipeline.render.site.generate import PUBLIC_ROWS
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
@@ -87,3 +88,17 @@ def test_an_empty_queue_leaves_no_trace_and_a_long_one_is_cut(tmp_path):
     assert f"Film {PUBLIC_ROWS:02d}" not in block and "…and 6 more." in block and "secret" not in block
     render_site(settings, fixture_snapshots())
     assert home.read_bytes() == plain  # the queue emptied: the section is gone again
+
+
+def test_the_list_says_as_of_when_it_was_true(tmp_path):
+    """enforce moves dates (a notice sent) and drops kept titles after a build: the page says when it was true."""
+    settings = settings_for(tmp_path)
+    store = queue_store()
+    try:
+        rows = leaving_public_dated(store, settings, NOW)
+    finally:
+        store.close()
+    render_site(settings, fixture_snapshots(), leaving=rows, leaving_as_of=NOW)
+    block = section((Path(settings.site.output_dir) / "index.html").read_text(encoding="utf-8"))
+    local = NOW.astimezone(ZoneInfo(settings.server.timezone))
+    assert f", {local:%H:%M}: a date can still move later, or a title be kept." in block and "As of " in block

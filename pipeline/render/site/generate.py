@@ -15,9 +15,10 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
@@ -152,7 +153,15 @@ def _leaving_day(value: Any) -> tuple[str, str]:
     return day.isoformat(), f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
 
 
-def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None) -> dict:
+def _as_of(at: datetime | None, zone: str) -> str:
+    """'Thursday 3 Dec, 18:30': when the queue the list comes from was true, in the server's zone; '' unknown."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}, {local:%H:%M}"
+
+
+def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None, as_of: str = "") -> dict:
     """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail and that day only."""
     rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
              "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on"))}
@@ -164,11 +173,12 @@ def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None) -> dict:
             days.append({"on": iso, "label": label, "items": []})
         days[-1]["items"].append(row)
     return {"LEAVING_SOON": days, "LEAVING_SOON_MORE": max(0, len(rows) - PUBLIC_ROWS),
-            "LEAVING_SOON_DAYS": PUBLIC_WINDOW_DAYS}
+            "LEAVING_SOON_DAYS": PUBLIC_WINDOW_DAYS, "LEAVING_SOON_AS_OF": as_of}
 
 
 def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: bool,
-                      leaving: Iterable[Mapping[str, Any]] | None = None) -> dict:
+                      leaving: Iterable[Mapping[str, Any]] | None = None,
+                      leaving_as_of: datetime | None = None) -> dict:
     from pelican.settings import read_settings
 
     siteurl = settings.site.siteurl.rstrip("/")
@@ -183,7 +193,7 @@ def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: boo
         "PUBLIC_URL": siteurl, "SERVER_NAME": settings.server.name,
         # images/ is synced by us (content-hashed, copied once); the build folder is throwaway
         "STATIC_PATHS": [], "DELETE_OUTPUT_DIRECTORY": True,
-        **_leaving_context(leaving),
+        **_leaving_context(leaving, _as_of(leaving_as_of, settings.server.timezone)),
     }
     plog = logging.getLogger("pelican")
     level = plog.level
@@ -281,7 +291,8 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
                 posters: Mapping[Any, Any] | None = None, charts_dir: Path | None = None,
                 publish: bool = False, pages_dir: Path | None = None, theme_dir: Path | None = None,
                 extra: Mapping[str, Path | bytes] | None = None,
-                leaving: Iterable[Mapping[str, Any]] | None = None) -> SiteResult:
+                leaving: Iterable[Mapping[str, Any]] | None = None,
+                leaving_as_of: datetime | None = None) -> SiteResult:
     """Build the archive from frozen issues into settings.site.output_dir; return what changed.
 
     issues: snapshots, or rows of the `issues` table (their `snapshot` column is used).
@@ -291,6 +302,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     pages_dir / theme_dir: the admin's pages and the theme (default: content/pages/ and theme/).
     extra: more files to publish, site path -> file or bytes (e.g. images an e-mail links to).
     leaving: the home page's "Leaving soon" list, from media.leaving.leaving_public_dated (None or empty: none).
+    leaving_as_of: when that list was true (the page says so: enforce can move a date later or drop a title).
     """
     began = time.monotonic()
     stage = Path(settings.data.dir).resolve() / "site"  # absolute: Pelican reads a relative PATH from ROOT
@@ -322,7 +334,7 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
     keep |= assets.stage_images(poster_files, used, content)
     assets.prune(content, keep)
 
-    _run_pelican(_pelican_settings(settings, stage, theme, publish, leaving))
+    _run_pelican(_pelican_settings(settings, stage, theme, publish, leaving, leaving_as_of))
     build = stage / "build"
     pages = {s.get("issue_key") or slug_of(s): f"issues/{slug_of(s)}/index.html" for s in ordered}
     missing = [key for key, page in pages.items() if not (build / page).is_file()]
