@@ -1,110 +1,19 @@
 """Media retention safety properties over random worlds: what must never be deleted."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.policy.media import (
-    Assignment,
-    Keep,
-    MediaItem,
-    MediaPolicy,
-    Playing,
-    QueueEntry,
-    Rule,
-    Watch,
-    decide,
-    due,
-)
+from pipeline.policy.media import Assignment, MediaItem, QueueEntry, decide, due
+from tests.fixtures.media_worlds import GB, ITEM_KEYS, NOW, USERS, assignees, offsets, sizes, worlds
 from tests.fixtures.policies import media_policy
-
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
-MOVIES = [1, 2, 3, 4, 5, 6]
-SHOWS = {100: [101, 102, 103, 104], 200: [201, 202]}
-EPISODES = [(ep, show) for show, eps in SHOWS.items() for ep in eps]
-ITEM_KEYS = MOVIES + [ep for ep, _ in EPISODES]
-TARGETS = ITEM_KEYS + list(SHOWS)
-USERS = [1, 2, 3]
-GB = 1_000_000_000
-
-offsets = st.floats(min_value=-500, max_value=5, allow_nan=False).map(lambda d: NOW + timedelta(days=d))
-sizes = st.one_of(st.none(), st.integers(min_value=0, max_value=5 * GB))
-
-
-@st.composite
-def items(draw):
-    rows = []
-    for rk, show in [(m, None) for m in MOVIES] + EPISODES:
-        if not draw(st.booleans()) and draw(st.booleans()):
-            continue  # some rows are simply absent
-        rows.append(MediaItem(
-            rating_key=rk,
-            type="movie" if show is None else "episode",
-            show_rating_key=show,
-            title=f"item {rk}",
-            size_bytes=draw(sizes),
-            added_at=draw(st.one_of(offsets, offsets, offsets, st.none())),
-            labels=frozenset(draw(st.sets(st.sampled_from(["keep", "Keep", "4k", "kids"])))),
-            collections=frozenset(draw(st.sets(st.sampled_from(["Favourites", "favourites", "Marvel"])))),
-            exists=draw(st.booleans()) or draw(st.booleans()) or draw(st.booleans()),
-            deleted_by_us_at=draw(st.one_of(st.none(), st.none(), st.none(), offsets)),
-            last_played_at=draw(st.one_of(st.none(), offsets)),
-            library=draw(st.sampled_from(["Movies", "TV Shows", "movies", None])),
-        ))
-    return rows
-
-
-@st.composite
-def watches(draw):
-    """Each user finished each item with even odds (so whole items get watched), plus rewatches."""
-    rows = [Watch(u, rk, draw(offsets)) for u in USERS for rk in ITEM_KEYS if draw(st.booleans())]
-    return rows + draw(st.lists(st.builds(Watch, st.sampled_from(USERS), st.sampled_from(ITEM_KEYS), offsets),
-                                max_size=10))
-
-
-days = st.one_of(st.none(), st.floats(min_value=0, max_value=300, allow_nan=False))
-rules = st.builds(
-    Rule,
-    name=st.sampled_from(["a", "b", "c"]),
-    library=st.sampled_from([None, "Movies", "tv shows"]),
-    media_type=st.sampled_from([None, "movie", "episode"]),
-    added_before_days=days,
-    not_played_by_anyone_days=days,
-    min_size_bytes=st.one_of(st.none(), st.integers(min_value=0, max_value=5 * GB)),
-    exclude_labels=st.sets(st.sampled_from(["keep", "KIDS"])).map(frozenset),
-    exclude_collections=st.sets(st.sampled_from(["favourites", "Marvel"])).map(frozenset),
-    exclude_played_within_days=days,
-).filter(lambda r: (r.library or r.media_type) and (r.added_before_days is not None
-                                                     or r.not_played_by_anyone_days is not None))
-
-worlds = st.fixed_dictionaries({
-    "items": items(),
-    "assignments": st.lists(st.builds(Assignment, st.sampled_from(TARGETS), st.sampled_from(USERS), offsets),
-                            max_size=8),
-    "watches": watches(),
-    "keeps": st.lists(st.builds(Keep, st.sampled_from(TARGETS), offsets), max_size=3),
-    "rules": st.lists(rules, max_size=3, unique_by=lambda r: r.name),
-    "playing": st.lists(st.builds(Playing, st.sampled_from(ITEM_KEYS)), max_size=3),
-    "now": st.floats(min_value=-3, max_value=3, allow_nan=False).map(lambda d: NOW + timedelta(days=d)),
-    "policy": st.builds(
-        MediaPolicy,
-        deletion_delay_hours=st.sampled_from([0, 1, 24, 72]),
-        max_deletions_per_run=st.one_of(st.none(), st.integers(min_value=0, max_value=6)),
-        max_bytes_per_run=st.one_of(st.none(), st.integers(min_value=0, max_value=8 * GB)),
-    ),
-})
 
 
 def run(world):
     return decide(world["items"], world["assignments"], world["watches"], world["keeps"], world["rules"],
                   world["playing"], world["now"], world["policy"])
-
-
-def assignees(item, assignments):
-    """Who must finish this item: users assigned to it or, for an episode, to its show."""
-    return {a.user_id for a in assignments if a.target_rating_key in (item.rating_key, item.show_rating_key)}
 
 
 def rule_allows(item, rule, now, delay):

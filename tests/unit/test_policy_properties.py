@@ -1,25 +1,15 @@
 """Property tests: over random members, states, clocks and multi-run histories, policy never does the unsafe thing."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.policy import Member, MemberState, UserPolicy, cap, decide_users, next_state, share_limit
+from pipeline.notices.users import warning_key
 from pipeline.policy.users import current_state
-from tests.fixtures.policies import user_policy
-
-BASE = datetime(2026, 6, 1, tzinfo=timezone.utc)
-NAMES = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"]
-
-
-def at(hours: float) -> datetime:
-    return BASE + timedelta(hours=hours)
-
-
-hours = st.floats(min_value=-24 * 400, max_value=24 * 5, allow_nan=False)
-maybe_hours = st.none() | hours
+from tests.fixtures.user_worlds import BASE, at, members, policies, worlds
 
 
 def is_protected(m: Member, policy: UserPolicy) -> bool:
@@ -28,58 +18,6 @@ def is_protected(m: Member, policy: UserPolicy) -> bool:
     admin = (policy.admin_email or "").lower()
     return (m.is_owner or bool(admin and (m.email or "").lower() == admin) or bool(keys & policy.vip)
             or ((m.is_home or m.is_restricted) and not policy.include_home_users))
-
-
-@st.composite
-def policies(draw) -> UserPolicy:
-    warn = draw(st.floats(min_value=1, max_value=40))
-    return user_policy(
-        welcome_window_days=draw(st.floats(min_value=0, max_value=14)),
-        grace_hours=draw(st.floats(min_value=0, max_value=23)),
-        warn_days=warn,
-        kick_days=warn + draw(st.floats(min_value=0.5, max_value=10)),
-        vip=frozenset(draw(st.lists(st.sampled_from(NAMES + ["3", "eve@example.org"]), max_size=3))),
-        include_home_users=draw(st.booleans()),
-        admin_email=draw(st.sampled_from([None, "ann@example.org", "ADMIN@example.org"])),
-        max_removals_per_run=draw(st.integers(0, 4)),
-        max_removal_share=draw(st.floats(min_value=0.05, max_value=1)),
-    )
-
-
-@st.composite
-def members(draw, uid: int) -> Member:
-    joined = draw(hours)
-    played = draw(maybe_hours)
-    name = NAMES[uid - 1]
-    return Member(user_id=uid, username=name, email=draw(st.sampled_from([None, f"{name}@example.org"])),
-                  is_owner=draw(st.booleans()) and uid == 1, is_home=draw(st.booleans()),
-                  is_restricted=draw(st.booleans()), joined_at=at(joined),
-                  last_counting_play_at=None if played is None else at(played),
-                  join_is_estimate=draw(st.booleans()),
-                  first_seen_at=None if (seen := draw(maybe_hours)) is None else at(max(seen, joined)))
-
-
-@st.composite
-def states(draw) -> MemberState:
-    warned = draw(maybe_hours)
-    return MemberState(
-        welcomed_at=None if (w := draw(maybe_hours)) is None else at(w),
-        warned_at=None if warned is None else at(warned),
-        warned_for_idle_since=None if warned is None or (s := draw(maybe_hours)) is None else at(min(s, warned)),
-        removed_at=None if (r := draw(maybe_hours)) is None else at(r),
-        removal_attempts=draw(st.integers(0, 4)),
-        last_error=draw(st.sampled_from([None, "HTTP 500"])),
-    )
-
-
-@st.composite
-def worlds(draw):
-    n = draw(st.integers(1, 8))
-    ms = [draw(members(uid)) for uid in range(1, n + 1)]
-    ss = {m.user_id: draw(states()) for m in ms if draw(st.booleans())}
-    now = at(draw(st.floats(min_value=0, max_value=24 * 60)))
-    started_at = None if (h := draw(maybe_hours)) is None else at(h)
-    return ms, ss, now, draw(policies()), draw(st.booleans()), started_at
 
 
 @given(worlds())
@@ -150,6 +88,7 @@ def test_multi_run_history_with_a_fake_clock(history, rnd):
     state = {uid: MemberState() for uid in members}
     warnings: dict[int, list[datetime]] = {uid: [] for uid in members}
     stretches: set[tuple[int, datetime]] = set()
+    ledger: dict[str, datetime] = {}  # warning key -> when it went out; a key sent before is never sent again
     removed: set[int] = set()
     now, first_run, started = BASE, True, None
     for gap, plays, failure, reinvites in steps:
@@ -161,7 +100,9 @@ def test_multi_run_history_with_a_fake_clock(history, rnd):
                 members[uid] = replace(m, last_counting_play_at=played)
         for uid in reinvites:
             if uid in removed:
-                members[uid] = replace(members[uid], joined_at=now)
+                # A new invite gets a new acceptedAt; a re-share of a friend can keep it (only first_seen moves).
+                moved = {"first_seen_at": now} if rnd.random() < 0.5 else {"joined_at": now}
+                members[uid] = replace(members[uid], **moved)
                 warnings[uid] = []
                 removed.discard(uid)
         plan = decide_users(members.values(), state, now, policy, first_run=first_run, started_at=started)
@@ -174,16 +115,22 @@ def test_multi_run_history_with_a_fake_clock(history, rnd):
             if action.kind == "remove":
                 last = m.last_counting_play_at
                 assert last is None or now - last >= timedelta(days=policy.kick_days)
-                # A warning that actually went out, early enough, with no play since.
+                # A warning that actually went out, early enough, with no play since, in this membership.
                 assert any(now - w >= policy.notice and (last is None or last <= w) for w in warnings[uid])
             ok = rnd.random() >= failure
+            at_ = now
             if action.kind == "warn" and ok:
                 key = (uid, action.inputs["idle_since"])
                 assert key not in stretches, "second warning for the same idle stretch"
                 stretches.add(key)
-                warnings[uid].append(now)
+                # As the ledger does: a key already sent is not sent again, and its first send time is used.
+                sent = warning_key(uid, action.inputs["idle_since"], action.inputs.get("member_since"))
+                if sent not in ledger:
+                    ledger[sent] = now
+                    warnings[uid].append(now)
+                at_ = ledger[sent]
             if action.kind == "remove":
                 assert uid not in removed, "removed twice"
                 if ok:
                     removed.add(uid)
-            state[uid] = next_state(m, state[uid], action, now, ok=ok, error=None if ok else "HTTP 500")
+            state[uid] = next_state(m, state[uid], action, at_, ok=ok, error=None if ok else "HTTP 500")

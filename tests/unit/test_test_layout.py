@@ -11,6 +11,7 @@ from tests.fixtures.xdist_scheduling import scope_of, whole_modules
 
 TESTS = Path(__file__).resolve().parents[1]
 REDEFINED = re.compile(r"#\s*noqa:.*\bF811\b")
+BUDGET = re.compile(r"\bmax_examples\s*=")
 
 
 def _python(folder: Path, pattern: str) -> list[Path]:
@@ -89,3 +90,10 @@ def test_modules_with_a_module_scoped_fixture_go_to_one_worker_whole(tmp_path):
     assert whole == {"tests/unit/test_shared.py", "tests/browser/test_pages.py"}
     assert scope_of("tests/unit/test_shared.py::test_a[x::y]", whole) == "tests/unit/test_shared.py"
     assert scope_of("tests/unit/test_alone.py::test_b", whole) == "tests/unit/test_alone.py::test_b"
+
+
+def test_hypothesis_budgets_come_only_from_the_profiles_in_the_root_conftest():
+    """HYPOTHESIS_PROFILE=ci|nightly sets max_examples; a number in a test module would override both."""
+    offenders = [f"{path.relative_to(TESTS)}:{n}: {row.strip()}" for path in _python(TESTS, "test_*.py")
+                 for n, row in enumerate(path.read_text().splitlines(), 1) if BUDGET.search(row)]
+    assert offenders == [], "drop max_examples; tests/conftest.py's profiles set it:\n" + "\n".join(offenders)
