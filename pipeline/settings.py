@@ -26,6 +26,7 @@ SECRET_ENV = {
     "SMTP_PASSWORD": ("smtp", "password"),
     "SONARR_API_KEY": ("sonarr", "api_key"),
     "RADARR_API_KEY": ("radarr", "api_key"),
+    "SEERR_API_KEY": ("seerr", "api_key"),
     "DISCORD_WEBHOOK_URL": ("notify", "discord_webhook_url"),
     "MARQUEE_SECRET_KEY": ("web", "secret_key"),
 }
@@ -34,6 +35,7 @@ PLAIN_ENV = {
     "PLEX_URL": ("plex", "url"),
     "SONARR_URL": ("sonarr", "url"),
     "RADARR_URL": ("radarr", "url"),
+    "SEERR_URL": ("seerr", "url"),
     "MARQUEE_DATA_DIR": ("data", "dir"),
 }
 ENV_PREFIX = "MARQUEE__"  # MARQUEE__SECTION__KEY=value sets any other setting
@@ -246,6 +248,18 @@ class ArrSettings(Section):
         return bool(self.url and self.api_key.get_secret_value())
 
 
+class SeerrSettings(Section):
+    url: str = ""  # Overseerr or Jellyseerr, e.g. http://seerr:5055 (env SEERR_URL); empty: no requests, no cascade
+    api_key: SecretStr = SecretStr("")  # Settings > General > API Key (env SEERR_API_KEY only)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)  # per request
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.api_key.get_secret_value())
+
+
 class RetentionSettings(Section):
     """Retention's delay and caps: their only defaults and checks (policy.media.MediaPolicy.from_settings)."""
 
@@ -263,6 +277,8 @@ class RetentionSettings(Section):
     notice_recent_days: float = Field(30, ge=0)  # rule-based: who played it this recently (or part-watched) is told
     reader_keeps: Literal["off", "on"] = "on"  # readers may keep a leaving title from the e-mail (needs web.public_url)
     reader_keeps_per_month: int = Field(3, ge=1, le=100)  # keeps one reader may ask for per calendar month
+    assign_requesters: bool = False  # a Seerr request assigns its title (movie, season or show) to the requester
+    watch_sources: list[Literal["tautulli", "plex"]] = ["tautulli"]  # "plex": assignees' own Plex watch state counts
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod
@@ -313,6 +329,7 @@ class Settings(Section):
     notify: NotifySettings = NotifySettings()
     sonarr: ArrSettings = ArrSettings()
     radarr: ArrSettings = ArrSettings()
+    seerr: SeerrSettings = SeerrSettings()
     retention: RetentionSettings = RetentionSettings()
     daemon: DaemonSettings = DaemonSettings()
     web: WebSettings = WebSettings()
@@ -333,7 +350,8 @@ class Settings(Section):
         """Every secret value, for the log redactor."""
         found = [self.tautulli.api_key.get_secret_value(), self.plex.token.get_secret_value(),
                  self.smtp.password.get_secret_value(), self.sonarr.api_key.get_secret_value(),
-                 self.radarr.api_key.get_secret_value(), self.notify.discord_webhook_url.get_secret_value()]
+                 self.radarr.api_key.get_secret_value(), self.seerr.api_key.get_secret_value(),
+                 self.notify.discord_webhook_url.get_secret_value()]
         return [s for s in found if s]
 
 

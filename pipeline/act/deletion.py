@@ -36,6 +36,8 @@ class Deletion:
     arr_file_deleted: bool = False
     arr_excluded: bool = False
     plex_deleted: bool = False
+    seerr: str | None = None  # None: not done yet | "cleared" | "none" (no entry there, or the show keeps episodes)
+    seerr_media_id: int | None = None
     attempts: int = 0
     last_error: str | None = None
     deleted_at: datetime | None = None
@@ -63,7 +65,7 @@ class Deletion:
 
     def settle(self, needs: "Needs", error: str | None, at: datetime) -> "Deletion":
         """The state after a run's attempt: done, partial (something done, something not) or failed."""
-        complete = self.plex_deleted and self.arr_complete(needs)
+        complete = self.plex_deleted and self.arr_complete(needs) and (not needs.seerr or self.seerr is not None)
         anything = self.plex_deleted or self.arr_unmonitored or self.arr_file_deleted or self.arr_excluded
         state = "done" if complete else ("partial" if anything else "failed")
         return replace(self, state=state, last_error=None if complete else error, updated_at=at)
@@ -76,6 +78,7 @@ class Needs:
     app_configured: bool
     delete_files: bool
     exclusion: bool
+    seerr: bool = False  # Seerr is configured: its entry is cleared after the Plex delete
 
 
 def save(store: Store, d: Deletion) -> None:
@@ -102,6 +105,8 @@ def describe_failure(d: Deletion, error: str | None) -> str:
         done.append("Radarr exclusion added")
     if d.plex_deleted:
         done.append("Plex deleted")
+    if d.seerr == "cleared":
+        done.append("Seerr cleared")
     head = ", ".join(done) if done else "nothing done"
     return f"{head}; {error}" if error else head
 

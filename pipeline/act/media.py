@@ -19,6 +19,7 @@ from pipeline.act.activity import now_playing
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
 from pipeline.act.media_remote import Remote, connect_remote
+from pipeline.act.seerr_cascade import clear_in_seerr
 from pipeline.notices.media import send_leaving_soon
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ def _delete(store, settings, remote: Remote, audit, notifier, result, entry: Que
         on_event("deleted", d.rating_key)
     except StepFailed as exc:
         error = "; ".join(e for e in (error, str(exc)) if e)
+    d, seerr_error = clear_in_seerr(store, remote, d, now)
+    error = "; ".join(e for e in (error, seerr_error) if e) or None
     _settle(store, settings, audit, notifier, result, d, error, now, entry)
 
 
@@ -218,6 +221,8 @@ def _finish_cascade(store, settings, remote: Remote, audit, notifier, result, d:
     d = replace(d, attempts=d.attempts + 1, updated_at=now)
     save(store, d)
     d, error = _cascade(store, settings, remote, d, now)
+    d, seerr_error = clear_in_seerr(store, remote, d, now)
+    error = "; ".join(e for e in (error, seerr_error) if e) or None
     _settle(store, settings, audit, notifier, result, d, error, now, None)
 
 
@@ -255,7 +260,8 @@ def _cascade(store, settings, remote: Remote, d: Deletion, now: datetime) -> tup
 
 def _needs(settings, d: Deletion) -> Needs:
     return Needs(app_configured=getattr(settings, d.app).configured,
-                 delete_files=settings.retention.arr_delete_files, exclusion=settings.retention.import_exclusion)
+                 delete_files=settings.retention.arr_delete_files, exclusion=settings.retention.import_exclusion,
+                 seerr=settings.seerr.configured)
 
 
 def _settle(store, settings, audit, notifier, result, d: Deletion, error: str | None, now: datetime,

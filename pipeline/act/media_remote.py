@@ -1,4 +1,5 @@
-"""The live systems one retention run talks to: Plex through plexapi, Sonarr and Radarr through their v3 APIs."""
+"""The live systems one retention run talks to: Plex through plexapi, Sonarr and Radarr through their v3 APIs,
+Seerr through its v1 API."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ log = logging.getLogger(__name__)
 class Remote:
     """Plex plus whichever of Sonarr/Radarr are configured; `down` says why an app is skipped this run."""
 
-    def __init__(self, settings: "Settings", server: Any, clients: dict[str, Any], down: dict[str, str]) -> None:
+    def __init__(self, settings: "Settings", server: Any, clients: dict[str, Any], down: dict[str, str],
+                 seerr: Any = None) -> None:
         self.settings, self.server, self.clients, self.down = settings, server, clients, down
+        self.seerr = seerr  # a SeerrClient when Seerr is configured (`down["seerr"]` says if it answered)
         self._shows: dict[int, dict] = {}
 
     def fetch(self, rating_key: int) -> Any | None:
@@ -64,7 +67,7 @@ class Remote:
                                                    season=ids.get("season"), episode=ids.get("episode"))
 
     def close(self) -> None:
-        for client in self.clients.values():
+        for client in [*self.clients.values(), self.seerr]:
             close = getattr(client, "close", None)
             if close:
                 close()
@@ -92,4 +95,14 @@ def connect_remote(settings: "Settings", store: "Store") -> Remote:
         except MarqueeError as exc:
             down[app] = f"{app.capitalize()} is down ({exc}); its part waits for the next run"
             log.warning("%s", down[app])
-    return Remote(settings, server, clients, down)
+    seerr = None
+    if settings.seerr.configured:
+        from pipeline.clients.seerr import SeerrClient
+
+        seerr = SeerrClient(settings.seerr)
+        try:
+            seerr.health()
+        except MarqueeError as exc:
+            down["seerr"] = f"Seerr is down ({exc}); its part waits for the next run"
+            log.warning("%s", down["seerr"])
+    return Remote(settings, server, clients, down, seerr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.clock import Clock
 from pipeline.errors import ConfigError, MarqueeError, SourceError
@@ -27,6 +27,7 @@ class IngestSummary:
     requests: int              # every Tautulli call: history pages, users, libraries
     seconds: float
     pages: int = 0             # get_history pages, as the history log line counts them
+    notes: list[str] = field(default_factory=list)  # optional sources: "Seerr: 12 requests ..."
 
     def lines(self) -> list[str]:
         # The same words as the history log line above it: plays are fetched in pages; requests are all calls.
@@ -39,6 +40,7 @@ class IngestSummary:
             out.append(f"Plex inventory skipped: {self.plex_skipped}")
         else:
             out.append(f"Plex items listed: {self.items:,}")
+        out += self.notes
         out.append(f"took {self.seconds:.1f}s")
         return out
 
@@ -74,8 +76,11 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     items, skipped = _ingest_plex(store, settings, now, plex_session)
     store.execute("ingest/record_plex_outcome", dict(
         run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
+    from pipeline.ingest.seerr import ingest_seerr_line
+
+    seerr = ingest_seerr_line(store, settings, clock.now())
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began, history.pages)
+                         client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:

@@ -1,4 +1,4 @@
-"""media_assignments from its three sources: `invoke assign` (cli), retention.toml (file) and Plex labels (label).
+"""media_assignments from its sources: `invoke assign` (cli), retention.toml (file), Plex labels (label), Seerr (request).
 
 The file and the labels are the truth for their own rows, so each run replaces those rows with what they say
 now; the command-line rows change only through `invoke assign` / `invoke unassign`. A bad name in the file
@@ -19,6 +19,7 @@ from pipeline.errors import ConfigError
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.media.config import RetentionFile, load_retention
+from pipeline.media.requests import request_pairs
 from pipeline.media.resolve import Target, UserDirectory, find_target
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
     users = UserDirectory.load(store)
     from_file, notes = file_pairs(store, file, users)
     from_labels, held = label_pairs(store, settings.retention.label_prefix, users)
+    from_requests, request_notes = request_pairs(store, settings)
+    notes += request_notes
     if not file.exists:
         before = dict((r[0], r[1]) for r in store.execute("retention/assignment_counts"))
         if before.get("file"):
@@ -124,6 +127,7 @@ def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
     with store.transaction():
         write_pairs(store, "file", from_file, now, replace=True)
         write_pairs(store, "label", from_labels, now, replace=True)
+        write_pairs(store, "request", from_requests, now, replace=True)
     for note in notes:
         log.info("%s", note)
     for h in held:

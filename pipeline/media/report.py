@@ -11,6 +11,7 @@ from pipeline.policy.media import QueueEntry
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.media.queue import refresh
+from pipeline.media.requests import requesters
 
 GB = 1_000_000_000
 
@@ -49,8 +50,11 @@ def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     lines = [f"Deletion queue: {len(entries)} item{'s' if len(entries) != 1 else ''}, "
              f"{gb(sum(e.size_bytes or 0 for e in entries))}; {len(due)} due now, {len(entries) - len(due)} "
              f"waiting (times in {settings.server.timezone})."]
+    asked = requesters(store)
     for e in entries:
         who = f"for {', '.join(names.get(u, f'user {u}') for u in e.users)}: " if e.source == "assigned" else ""
+        if asked.get(e.rating_key):
+            who = f"requested by {', '.join(names.get(u, f'user {u}') for u in asked[e.rating_key])}; {who}"
         lines.append(f"  {when(e.scheduled_at, now):<16} {local_time(e.scheduled_at, settings)}  "
                      f"{gb(e.size_bytes):>9}  {e.title}  ({who}{e.reason})")
     lines += _caps(settings, due)

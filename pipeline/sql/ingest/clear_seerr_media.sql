@@ -1,0 +1,2 @@
+-- Seerr's media entries are replaced whole by each ingest: drop the stored ones first (same transaction).
+DELETE FROM seerr_media
