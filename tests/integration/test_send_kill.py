@@ -22,6 +22,7 @@ from tests.fixtures.moto import FAKE_ENV
 from tests.fixtures.outgoing import SENDER, recipients
 from tests.fixtures.send_kills import random_kills
 
+pytestmark = pytest.mark.slow  # each test runs (and kills) real send processes
 ROOT = Path(__file__).resolve().parents[2]
 N = 12
 KILLS = int(os.environ.get("MARQUEE_SEND_KILLS", "20"))  # bench/send.py --kills runs more for docs/benchmarks.md
