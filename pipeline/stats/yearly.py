@@ -16,7 +16,7 @@ class YearLimits:
     per_kind: int = 5          # a reader's top movies, shows and artists
     genres: int = 5            # a reader's top genres
     cowatchers: int = 6        # a reader's neighbourhood in the co-watch graph; rank 1 is their twin
-    edges: int = 150           # the server-wide co-watch graph: the heaviest pairs only, at any size
+    edges: int = 150           # the server-wide co-watch graph: the heaviest of every reader's strongest pairs
     finished_titles: int = 5   # names of the shows a reader finished
 
 
@@ -24,7 +24,18 @@ def _months(first_day: date) -> list[str]:
     return [f"{first_day.year}-{m:02d}" for m in range(1, 13)]
 
 
-def year_section(q: Query, inventory: Query, first_day: date, limits: YearLimits = YearLimits()) -> dict:
+def _edges(cowatchers: list[dict], limit: int) -> list[dict]:
+    """The co-watch graph's edges: each reader's strongest pairs, once each, the heaviest `limit` of them."""
+    pairs = {}
+    for row in cowatchers:
+        a, b = sorted((row["user_id"], row["other_id"]))
+        pairs[(a, b)] = row["shared"]
+    heaviest = sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"a": a, "b": b, "shared": shared} for (a, b), shared in heaviest]
+
+
+def year_section(q: Query, inventory: Query, first_day: date, title_slots: int,
+                 limits: YearLimits = YearLimits()) -> dict:
     """The "year" part of a yearly snapshot: public server numbers, per-user extras, and the admin's figures.
 
     q runs a stats/ query over the period's plays; inventory runs another named query (Plex and what Marquee did).
@@ -46,8 +57,9 @@ def year_section(q: Query, inventory: Query, first_day: date, limits: YearLimits
         user(row.pop("user_id"))["genres"].append(row)
     for row in q("user_binges"):
         user(row.pop("user_id"))["binges"] = row
-    for row in q("user_cowatchers", limit=limits.cowatchers):
-        user(row.pop("user_id"))["cowatchers"].append(row)
+    cowatchers = q("user_cowatchers", limit=limits.cowatchers, title_slots=max(1, title_slots))
+    for row in cowatchers:
+        user(row["user_id"])["cowatchers"].append({k: v for k, v in row.items() if k != "user_id"})
     for row in q("user_finished_shows"):
         user(row["user_id"])["finished"] = {"count": row["finished"], "titles": row["titles"][:limits.finished_titles]}
     return {
@@ -56,7 +68,7 @@ def year_section(q: Query, inventory: Query, first_day: date, limits: YearLimits
         "months": [played.get(month) or {"month": month, **zero} for month in _months(first_day)],
         "library": inventory("year/library_growth"),
         "readers": admin.pop("readers"),
-        "cowatch_edges": q("cowatch_edges", limit=limits.edges),
+        "cowatch_edges": _edges(cowatchers, limits.edges),
         "users": per_user,
         "admin": admin,  # never on the public site: only the admin's copy of the e-mail shows it
     }
