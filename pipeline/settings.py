@@ -74,7 +74,7 @@ class ServerSettings(Section):
 class TautulliSettings(Section):
     url: str = ""  # e.g. http://tautulli:8181 (env TAUTULLI_URL)
     api_key: SecretStr = SecretStr("")  # 32 characters (env TAUTULLI_API_KEY only)
-    page_size: int = Field(20_000, ge=100, le=200_000)  # history rows per request; few large pages are cheapest
+    page_size: int = Field(10_000, ge=100, le=200_000)  # history rows per date window; Tautulli keeps ~10x this in memory
     timeout_seconds: float = Field(60.0, gt=0, le=600)  # per request
     retries: int = Field(4, ge=0, le=10)  # on connection errors and 5xx, with backoff
     overlap_hours: int = Field(48, ge=1, le=24 * 30)  # re-read this much before the newest stored play
