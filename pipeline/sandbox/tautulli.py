@@ -224,6 +224,7 @@ class HistoryCost:
         self.per_row, self.per_scanned_row = per_row, per_scanned_row
         self.requests = self.rows_loaded = self.rows_scanned = 0
         self.biggest = 0              # the most rows one request loaded: Tautulli's memory follows it
+        self.history_rows = 0         # the history's size at the last request
         self._lock = threading.Lock()
 
     def charge(self, history_rows: int, matched: int) -> None:
@@ -239,7 +240,7 @@ class HistoryCost:
 
     @property
     def full_history_queries(self) -> float:
-        return self.rows_loaded / max(getattr(self, "history_rows", 0), 1)
+        return self.rows_loaded / max(self.history_rows, 1)
 
 
 def _envelope(status: int, result: str, message: str | None, data: object) -> tuple[int, dict]:
