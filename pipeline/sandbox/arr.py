@@ -249,7 +249,7 @@ class RadarrSandbox(ArrSandbox):
     def movie_for(self, rating_key: int) -> dict | None:
         """The movie Radarr holds for a Plex movie, or None when it is left out."""
         mid = self.data.movies_by_rk.get(rating_key)
-        return self.data.movie_resource(mid) if mid is not None else None
+        return self.data.movie_resource(mid, excluded=True) if mid is not None else None
 
     @property
     def exclusions(self) -> list[dict]:

@@ -109,7 +109,7 @@ class SonarrData:
             "seasonNumber": ep.parent_index or 0, "episodeNumber": ep.index or 0, "title": ep.title,
             "airDate": iso(ep.added_at)[:10], "airDateUtc": iso(ep.added_at),
             "runtime": (ep.duration_ms or 0) // 60_000, "overview": "", "hasFile": bool(file_id), "monitored": True,
-            "unverifiedSceneNumbering": False, "grabbed": False}
+            "unverifiedSceneNumbering": False}
         seasons = self.series[series_id]["seasons"]
         if all(s["seasonNumber"] != (ep.parent_index or 0) for s in seasons):
             seasons.append({"seasonNumber": ep.parent_index or 0, "monitored": True})
@@ -170,12 +170,16 @@ class RadarrData:
             "imdbId": m.imdb_id, "tmdbId": m.tmdb_id, "titleSlug": str(m.tmdb_id),
             "rootFolderPath": "/data/media/Movies", "genres": [], "tags": [], "added": iso(m.added_at)}
 
-    def movie_resource(self, mid: int) -> dict:
-        """The movie as GET /api/v3/movie serves it: hasFile, sizeOnDisk and movieFile follow the file."""
+    def movie_resource(self, mid: int, *, excluded: bool = False) -> dict:
+        """The movie as GET /api/v3/movie serves it: hasFile, sizeOnDisk and movieFile follow the file.
+
+        excluded: add isExcluded, for tests only; Radarr's openapi.json has no such field, so it is not served.
+        """
         movie = dict(self.movies[mid])
         file = self.files.get(movie["movieFileId"])
-        movie.update(hasFile=file is not None, sizeOnDisk=file["size"] if file else 0,
-                     isExcluded=any(x["tmdbId"] == movie["tmdbId"] for x in self.exclusions.values()))
+        movie.update(hasFile=file is not None, sizeOnDisk=file["size"] if file else 0)
+        if excluded:
+            movie["isExcluded"] = any(x["tmdbId"] == movie["tmdbId"] for x in self.exclusions.values())
         if file is not None:  # Radarr leaves null fields out of its JSON
             movie["movieFile"] = dict(file)
         return movie

@@ -95,13 +95,15 @@ class SeerrSandbox(SandboxServer):
     def _user(self, uid: int, email: str, plex_username: str | None, plex_id: int | None, user_type: int,
               username: str | None = None) -> dict:
         at = iso(self.world.now - 200 * 86_400)
-        return {"permissions": 2 if uid == 1 else 32, "warnings": [], "id": uid, "email": email,
+        user = {"permissions": 2 if uid == 1 else 32, "warnings": [], "id": uid, "email": email,
                 "plexUsername": plex_username, "jellyfinUsername": None, "username": username,
                 "recoveryLinkExpirationDate": None, "userType": user_type, "plexId": plex_id,
                 "jellyfinUserId": None, "avatar": "/avatarproxy/" + hashlib.md5(email.encode()).hexdigest(),
                 "movieQuotaLimit": None, "movieQuotaDays": None, "tvQuotaLimit": None, "tvQuotaDays": None,
                 "createdAt": at, "updatedAt": at, "requestCount": 0,
                 "displayName": username or plex_username or email}
+        # seerr-api.yml's User has username and plexUsername as non-nullable strings: absent, never null.
+        return {k: v for k, v in user.items() if not (k in ("username", "plexUsername") and v is None)}
 
     def _add_media(self, kind: str, rating_key: int | None, status: int, tmdb_id: int | None = None) -> int:
         mid = max(self.media, default=0) + 1
