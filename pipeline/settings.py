@@ -278,7 +278,6 @@ class RetentionSettings(Section):
     reader_keeps: Literal["off", "on"] = "on"  # readers may keep a leaving title from the e-mail (needs web.public_url)
     reader_keeps_per_month: int = Field(3, ge=1, le=100)  # keeps one reader may ask for per calendar month
     assign_requesters: bool = False  # a Seerr request assigns its title (movie, season or show) to the requester
-    watch_sources: list[Literal["tautulli", "plex"]] = ["tautulli"]  # "plex": assignees' own Plex watch state counts
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod
@@ -302,6 +301,7 @@ class WebSettings(Section):
     public_url: str = ""  # HTTPS URL the proxy serves it at; empty: e-mails carry no action links
     secret_key: SecretStr = SecretStr("")  # signs action links (env MARQUEE_SECRET_KEY only); empty: one in data.dir
     link_days: int = Field(60, ge=1, le=400)  # an action link in an e-mail works this many days
+    inbox_fsync: bool = True  # fsync each inbox commit before answering; false: survives a killed app, not power loss
     per_ip_per_minute: int = Field(30, ge=1)  # requests one client address may make a minute (kept in memory only)
     per_link_per_minute: int = Field(10, ge=1)  # requests one action link may get a minute
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]  # whose X-Forwarded-For names the client
