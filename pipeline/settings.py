@@ -301,6 +301,7 @@ class WebSettings(Section):
     public_url: str = ""  # HTTPS URL the proxy serves it at; empty: e-mails carry no action links
     secret_key: SecretStr = SecretStr("")  # signs action links (env MARQUEE_SECRET_KEY only); empty: one in data.dir
     link_days: int = Field(60, ge=1, le=400)  # an action link in an e-mail works this many days
+    inbox_fsync: bool = True  # fsync each inbox commit before answering; false: survives a killed app, not power loss
     per_ip_per_minute: int = Field(30, ge=1)  # requests one client address may make a minute (kept in memory only)
     per_link_per_minute: int = Field(10, ge=1)  # requests one action link may get a minute
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]  # whose X-Forwarded-For names the client

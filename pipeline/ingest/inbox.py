@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from pipeline.store import Store
 
 log = logging.getLogger(__name__)
-ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.timestamp("us", tz="UTC")),
+# acted_at stays the inbox's ISO text here; DuckDB parses the whole column at once (take_actions.sql).
+ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.string()),
                   ("user_id", pa.int64()), ("action", pa.string()), ("target", pa.string())])
 EFFECTS = ("inbox/refuse_foreign", "inbox/apply_optouts", "inbox/apply_resubscribes", "inbox/apply_keeps",
            "inbox/mark_applied")
@@ -40,11 +41,9 @@ def take_inbox(store: "Store", settings: "Settings", now: datetime) -> int:
     if not rows:
         return 0
     ids, at, users, actions, targets = zip(*rows)
-    table = pa.table({"inbox_uid": pa.array([inbox_uid] * len(ids), pa.string()),
-                      "action_id": pa.array(ids, pa.int64()),
-                      "acted_at": pa.array([datetime.fromisoformat(a) for a in at], ROWS.field("acted_at").type),
-                      "user_id": pa.array(users, pa.int64()), "action": pa.array(actions, pa.string()),
-                      "target": pa.array(targets, pa.string())}, schema=ROWS)
+    table = pa.table([pa.array([inbox_uid] * len(ids), pa.string()), pa.array(ids, pa.int64()),
+                      pa.array(at, pa.string()), pa.array(users, pa.int64()), pa.array(actions, pa.string()),
+                      pa.array(targets, pa.string())], schema=ROWS)
     with store.transaction():
         store.con.register("inbox_rows", table)
         try:

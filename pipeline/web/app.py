@@ -74,7 +74,7 @@ class ActionApp:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.writer = inbox.Writer(self.inbox_path)
+        self.writer = inbox.Writer(self.inbox_path, fsync=self.settings.web.inbox_fsync)
         try:
             yield
         finally:

@@ -43,8 +43,9 @@ class Request:
     keeps_per_month: int = 0
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """The inbox, created when missing (WAL, synchronous=FULL); readonly for the run that takes it in."""
+def connect(path: Path, *, readonly: bool = False, fsync: bool = True) -> sqlite3.Connection:
+    """The inbox, created when missing (WAL; synchronous=FULL, or NORMAL without fsync); readonly for the run that
+    takes it in. NORMAL still survives a killed process (the WAL is written before COMMIT returns), not a power cut."""
     if readonly:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         con.execute("PRAGMA query_only = ON")
@@ -52,7 +53,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA journal_mode = WAL")
-    con.execute("PRAGMA synchronous = FULL")
+    con.execute("PRAGMA synchronous = FULL" if fsync else "PRAGMA synchronous = NORMAL")
     con.executescript(SCHEMA)
     return con
 
@@ -99,8 +100,8 @@ def current(con: sqlite3.Connection, reader: int, action: str, target: str) -> s
 class Writer:
     """One thread owns the inbox's writes; requests that arrive together share one transaction and one fsync."""
 
-    def __init__(self, path: Path, max_batch: int = 256) -> None:
-        self.con = connect(path)
+    def __init__(self, path: Path, max_batch: int = 256, *, fsync: bool = True) -> None:
+        self.con = connect(path, fsync=fsync)
         self.max_batch = max_batch
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="inbox-writer", daemon=True)
@@ -138,7 +139,7 @@ class Writer:
             self.con.execute("BEGIN IMMEDIATE")
             for request, _ in batch:
                 outcomes.append(record(self.con, request))
-            self.con.execute("COMMIT")  # synchronous=FULL: on disk before anyone is answered
+            self.con.execute("COMMIT")  # written (and with fsync on disk) before anyone is answered
         except sqlite3.Error as exc:
             if self.con.in_transaction:
                 self.con.execute("ROLLBACK")
