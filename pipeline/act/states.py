@@ -13,7 +13,7 @@ from pipeline.store import Store
 UTC_TS = pa.timestamp("us", tz="UTC")
 SCHEMA = pa.schema([("user_id", pa.int64()), ("welcomed_at", UTC_TS), ("warned_at", UTC_TS),
                     ("warned_for_idle_since", UTC_TS), ("removed_at", UTC_TS), ("removal_attempts", pa.int32()),
-                    ("last_error", pa.string()), ("updated_at", UTC_TS)])
+                    ("last_error", pa.string()), ("member_since", UTC_TS), ("updated_at", UTC_TS)])
 
 
 def load_states(store: Store) -> dict[int, MemberState]:
@@ -27,7 +27,8 @@ def save_states(store: Store, states: Mapping[int, MemberState], at: datetime) -
         return
     rows = [{"user_id": uid, "welcomed_at": s.welcomed_at, "warned_at": s.warned_at,
              "warned_for_idle_since": s.warned_for_idle_since, "removed_at": s.removed_at,
-             "removal_attempts": s.removal_attempts, "last_error": s.last_error, "updated_at": at}
+             "removal_attempts": s.removal_attempts, "last_error": s.last_error, "member_since": s.member_since,
+             "updated_at": at}
             for uid, s in sorted(states.items())]
     store.con.register("member_state_rows", pa.Table.from_pylist(rows, schema=SCHEMA))
     try:

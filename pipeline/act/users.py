@@ -63,6 +63,7 @@ def act_users(run: UserRun, plan: Plan, *, hold_back: bool) -> UserResult:
     """Apply the plan; hold_back (a guard refused) leaves warnings and removals for a later run."""
     result = UserResult()
     notices = _notices(run)
+    _record_restarts(run)
     acting = [a for a in plan.actions if not (hold_back and a.kind in ("warn", "remove"))]
     _clear_warnings(run, [a for a in acting if a.kind == "clear_warning"], result)
     _welcome(run, [a for a in acting if a.kind == "welcome"], notices, result)
@@ -277,6 +278,17 @@ def _late_removal_notices(run: UserRun, notices: UserNotices, result: UserResult
         run.audit.record(AuditRow("user", uid, contact.name, "remove", "done", a.reason, a.inputs, outcome))
         run.notifier.add("remove", f"{contact.name} (user {uid}): {said} (late, after an interrupted run)")
         _line(result, "notified", a, said)
+
+
+def _record_restarts(run: UserRun) -> None:
+    """Users listed again after a removal: their new membership stored at once (with member_since, when it
+    restarted later than the join date), so what starts it is not lost once the removal is cleared."""
+    now = run.clock.now()
+    new = {uid: state for uid, m in run.members.items()
+           if (stored := run.states.get(uid)) is not None and stored.removed_at is not None
+           and (state := current_state(m, stored)).removed_at is None}
+    save_states(run.store, new, now)
+    run.states.update(new)
 
 
 def _record_gone(run: UserRun, result: UserResult) -> None:

@@ -76,6 +76,17 @@ def removal_key(user_id: int, idle_since: datetime) -> str:
     return f"removal-{user_id}-{utc_iso(idle_since)}"
 
 
+def warning_key(user_id: int, idle_since: datetime, member_since: datetime | None = None) -> str:
+    """The warning's ledger key: one warning per idle stretch of one membership.
+
+    A membership that restarted (member_since: re-shared after Marquee removed them) gets keys of its own, so an
+    old warning in the ledger can never stand in for a fresh one; every other key is as earlier versions made it.
+    """
+    if member_since is None:
+        return f"warning-{user_id}-{utc_iso(idle_since)}"
+    return f"warning-{user_id}-since-{utc_iso(member_since)}-{utc_iso(idle_since)}"
+
+
 class UserNotices:
     """One run's lifecycle e-mails; the contacts are read once, on first use."""
 
@@ -158,7 +169,7 @@ class UserNotices:
                         a.user_id, "still_here", utc_iso(a.inputs["idle_since"]), f"{day:%-d %b %Y}")),
                    ("Watch something in Plex", plex_home(self._machine())))
         return self._render(a.user_id, WarningNotice(
-            key=f"warning-{a.user_id}-{utc_iso(a.inputs['idle_since'])}", due_at=a.due_at,
+            key=warning_key(a.user_id, a.inputs["idle_since"], a.inputs.get("member_since")), due_at=a.due_at,
             idle_days=a.inputs.get("idle_days"), kick_days=a.inputs.get("kick_days"),
             last_play_at=a.inputs.get("last_play_at"), stats=stats,
             actions=tuple((label, url) for label, url in actions if url)))

@@ -48,6 +48,9 @@ class MemberState:
     removed_at: datetime | None = None
     removal_attempts: int = 0  # failed or successful unshare attempts in this membership
     last_error: str | None = None
+    # When this membership started, if later than the join date: a user Marquee removed whom the admin re-shared
+    # (plex.tv may keep acceptedAt). Stored, so the restart outlives the removal it was detected from.
+    member_since: datetime | None = None
     still_here_at: datetime | None = None  # the reader answered the current warning "Still here" (read, not saved)
 
 
@@ -125,7 +128,8 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
     state = current_state(m, state)
     if state.removed_at is not None:
         return None
-    since = idle_since(m, policy)
+    start = membership_start(m, state)
+    since = idle_since(m, policy, start)
     idle = max(now - since, ZERO)
     warned = warning_current(state, m)
     protected, by_role = protection(m, policy)
@@ -137,6 +141,8 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
         "warned_at": state.warned_at, "removal_attempts": state.removal_attempts,
         "last_error": state.last_error, "protected": protected,
     }
+    if start != m.joined_at:
+        inputs["member_since"] = start  # also keys this membership's warning e-mail (notices/users.py)
 
     def act(kind: str, reason: str, due_at: datetime | None = None) -> Action:
         return Action(kind, m.user_id, reason, due_at, inputs, m.username)
@@ -193,7 +199,7 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
                            f"removal on {_fmt(removal_at)}", removal_at)
     if welcome_due:
         return act("welcome", welcome)
-    grace_ends = m.joined_at + timedelta(hours=policy.grace_hours)
+    grace_ends = start + timedelta(hours=policy.grace_hours)
     if now < grace_ends:
         return act("wait", f"in grace until {_fmt(grace_ends)}; warning due {_fmt(warn_at)} if they never watch",
                    warn_at)
@@ -203,23 +209,38 @@ def decide_member(m: Member, state: MemberState, now: datetime, policy: UserPoli
 def current_state(m: Member, state: MemberState) -> MemberState:
     """The state of this membership: a user re-invited (or listed again) after removal starts afresh.
 
-    plex.tv's acceptedAt can stay the same when access comes back (a listing that missed a user for one ingest),
-    so being first seen again after the removal also starts a new membership.
+    plex.tv's acceptedAt can stay the same when access comes back (a listing that missed a user for one ingest,
+    or a re-share), so being first seen again after the removal also starts a new membership.
     """
     if state.removed_at is None or (m.joined_at <= state.removed_at
                                     and (m.first_seen_at is None or m.first_seen_at <= state.removed_at)):
         return state
-    # Listed again with an unchanged join date (a gap in plex.tv's listing): a warning of this join still counts,
-    # since it was about the same idle stretch and its e-mail (keyed by that stretch) cannot go out twice.
     since_join = lambda t: t if t is not None and t >= m.joined_at else None  # noqa: E731
+    if m.joined_at <= state.removed_at and state.removal_attempts > 0 and state.last_error is None:
+        # Marquee removed them and the admin let them back in: nothing of the old membership counts, and it
+        # starts when they were listed again (member_since is stored, so later runs keep it).
+        return MemberState(welcomed_at=since_join(state.welcomed_at), member_since=m.first_seen_at)
+    # A gap in plex.tv's listing (a removal Marquee did not make) with an unchanged join date: a warning of this
+    # membership still counts, since it was about the same idle stretch and its e-mail cannot go out twice.
+    start = membership_start(m, state)
     warned_at = since_join(state.warned_at)
+    warned_at = warned_at if warned_at is not None and warned_at >= start else None
     return MemberState(welcomed_at=since_join(state.welcomed_at), warned_at=warned_at,
-                       warned_for_idle_since=state.warned_for_idle_since if warned_at else None)
+                       warned_for_idle_since=state.warned_for_idle_since if warned_at else None,
+                       member_since=start if start != m.joined_at else None)
 
 
-def idle_since(m: Member, policy: UserPolicy) -> datetime:
-    """Start of the current idle stretch: the latest counting play, but never before join + grace."""
-    floor = m.joined_at + timedelta(hours=policy.grace_hours)
+def membership_start(m: Member, state: MemberState) -> datetime:
+    """When the current membership started: the join date, or a later restart stored in the state."""
+    return state.member_since if state.member_since is not None and state.member_since > m.joined_at \
+        else m.joined_at
+
+
+def idle_since(m: Member, policy: UserPolicy, start: datetime | None = None) -> datetime:
+    """Start of the current idle stretch: the latest counting play, but never before the membership's start + grace.
+
+    start: when the membership started (membership_start); the join date when None."""
+    floor = (start or m.joined_at) + timedelta(hours=policy.grace_hours)
     last = m.last_counting_play_at
     return floor if last is None or last < floor else last
 

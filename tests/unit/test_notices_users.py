@@ -86,3 +86,12 @@ def test_the_iso_forms_of_a_moment():
     assert utc_iso_z(berlin.replace(microsecond=5)) == "2026-11-16T12:00:00.000005Z"  # snapshot JSON
     assert utc_iso_seconds(berlin.replace(microsecond=5)) == "2026-11-16T12:00:00+00:00"  # health
     assert [iso_day(v) for v in (berlin, T0.date(), "2026-11-16T23:00:00", None)] == ["2026-11-16"] * 3 + [""]
+
+
+def test_a_restarted_membership_warns_under_a_key_of_its_own_and_others_keep_theirs():
+    from pipeline.notices.users import warning_key
+    stretch = T0 - 30 * DAY
+    # The key earlier versions made: a store in the field already has these in its ledger.
+    assert warning_key(ALICE, stretch) == f"warning-{ALICE}-2026-10-17T12:00:00+00:00"
+    restarted = {warning_key(ALICE, stretch, T0 - 40 * DAY), warning_key(ALICE, stretch, T0 - 35 * DAY)}
+    assert len(restarted) == 2 and warning_key(ALICE, stretch) not in restarted

@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.policy import Action, Member, MemberState, Plan, UserPolicy, cap, check, decide_users, next_state
+from pipeline.policy.users import current_state
 from pipeline.settings import Settings, load_settings
 from tests.fixtures.policies import user_policy
 
@@ -224,9 +225,6 @@ def test_a_user_listed_again_after_a_removal_with_the_same_join_date_is_a_new_me
     assert decide(member(joined=400, played=33), gap) is None
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a re-share that keeps plex.tv's acceptedAt lets the old warning "
-                   "remove the user again; the fix needs the membership restart kept in member_states and in the "
-                   "warning's ledger key (see the closing note of the house-plan work)")
 def test_a_user_marquee_removed_and_the_admin_re_shared_is_not_removed_again_on_the_old_warning():
     # Marquee removed her 10 days ago; the admin re-shared 2 days ago and plex.tv kept her acceptedAt.
     ours = replace(warned(20, ago(60)), removed_at=ago(10), removal_attempts=1)
@@ -238,6 +236,27 @@ def test_a_user_marquee_removed_and_the_admin_re_shared_is_not_removed_again_on_
     # a month on, still idle: she is warned afresh before any removal
     later = decide(back, ours, now=NOW + timedelta(days=POLICY.warn_days))
     assert later.kind == "warn"
+
+
+def test_a_re_shared_users_new_membership_outlives_the_run_that_saw_it():
+    ours = replace(warned(20, ago(60)), removed_at=ago(10), removal_attempts=1)
+    back = member(joined=400, played=60, first_seen_at=ago(2))
+    first = decide(back, ours)
+    state = next_state(back, ours, first, NOW)
+    assert state.removed_at is None and state.warned_at is None and state.member_since == ago(2)
+    # Later runs start from the stored state (the removal no longer in it): the old warning stays behind.
+    warn_at = ago(2) + timedelta(hours=POLICY.grace_hours, days=POLICY.warn_days)
+    assert decide(back, state, now=warn_at - timedelta(hours=1)).kind == "wait"
+    warning = decide(back, state, now=warn_at)
+    assert warning.kind == "warn" and warning.inputs["member_since"] == ago(2)
+    state = next_state(back, state, warning, warn_at)
+    assert decide(back, state, now=warn_at + POLICY.notice - timedelta(hours=1)).kind == "wait"
+    assert decide(back, state, now=warn_at + POLICY.notice).kind == "remove"
+    # A listing gap inside the new membership keeps both its start and its warning.
+    gap = replace(state, removed_at=warn_at + timedelta(hours=1))
+    again = replace(back, first_seen_at=warn_at + timedelta(hours=2))
+    assert current_state(again, gap) == replace(state, removed_at=None)
+    assert decide(again, gap, now=warn_at + POLICY.notice).kind == "remove"
 
 
 # The thresholds are checked once, where settings are loaded (settings.py); the policy takes them as they are.
