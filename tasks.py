@@ -117,11 +117,12 @@ def _names(users):
     return [u.strip() for u in (users or "").split(",") if u.strip()]
 
 
-@task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP})
-def assign(c, item, users, config=None):
-    """Assign users to a movie or show: once every one of them has watched an item, it is queued for deletion."""
+@task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP,
+            "season": "assign one season of the show ITEM names (its number, e.g. 2), not the whole show"})
+def assign(c, item, users, season=None, config=None):
+    """Assign users to a movie, show or season: once every one has watched an item, it is queued for deletion."""
     from pipeline.run import commands
-    _run(lambda: commands.retention(commands.settings_for(config), "assign", item, _names(users)))
+    _run(lambda: commands.retention(commands.settings_for(config), "assign", item, _names(users), season=season))
 
 
 @task(help={"config": CONFIG_HELP, "item": ITEM_HELP, "users": USERS_HELP + "; empty: every `invoke assign` user"})

@@ -20,7 +20,7 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.media.config import RetentionFile, load_retention
 from pipeline.media.requests import request_pairs
-from pipeline.media.resolve import Target, UserDirectory, find_target
+from pipeline.media.resolve import Target, UserDirectory, find_season, find_target
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def file_pairs(store: Store, file: RetentionFile, users: UserDirectory) -> tuple
                 target = find_target(store, entry.rating_key, by="key")
             else:
                 target = find_target(store, entry.title, by="title")
+            if entry.season is not None and target.removed_at is None:
+                target = find_season(store, target, entry.season)
             people = users.resolve(entry.users)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None

@@ -15,17 +15,20 @@ from pipeline.store import Store
 from pipeline.media.assignments import write_pairs
 from pipeline.media.queue import refresh_queue
 from pipeline.media.report import local_time, queue_lines, status_lines
-from pipeline.media.resolve import Target, UserDirectory, find_target
+from pipeline.media.resolve import Target, UserDirectory, find_season, find_target
 
 __all__ = ["assign", "keep", "queue_lines", "status_lines", "unassign"]
 
 SOURCES = {"cli": "invoke assign", "file": "retention.toml", "label": "a Plex label"}
 
 
-def assign(store: Store, settings: Settings, clock: Clock, target: str, users: list[str]) -> list[str]:
-    """Assign users to a movie, a show (its current and future episodes) or an episode."""
+def assign(store: Store, settings: Settings, clock: Clock, target: str, users: list[str],
+           season: int | str | None = None) -> list[str]:
+    """Assign users to a movie, a show (its current and future episodes), one season of a show, or an episode."""
     now = clock.now()
     item = _listed(find_target(store, target), "assign")
+    if season is not None:
+        item = find_season(store, item, _season_number(season))
     if not users:
         raise ConfigError(f"name the users to assign {item.name} to")
     people = UserDirectory.load(store).resolve(users)
@@ -47,6 +50,9 @@ def assign(store: Store, settings: Settings, clock: Clock, target: str, users: l
     if item.type == "show":
         lines.append("A show assignment covers its current and future episodes: each episode is queued once every "
                      "assigned user has watched it.")
+    if item.type == "season":
+        lines.append("A season assignment covers that season's episodes: each is queued once every assigned user "
+                     "has watched it.")
     return lines + _requeue(store, settings, now, item)
 
 
@@ -115,6 +121,14 @@ def _listed(item: Target, verb: str) -> Target:
     return item
 
 
+def _season_number(season: int | str) -> int:
+    """--season as typed: a whole number."""
+    text = str(season).strip()
+    if not text.isdigit():
+        raise ConfigError(f"--season takes a season number such as 2, not {season!r}")
+    return int(text)
+
+
 def _what(item: Target) -> str:
     return item.candidate()
 
@@ -162,13 +176,15 @@ def _requeue(store: Store, settings: Settings, now: datetime, item: Target) -> l
         return [f"The deletion queue was not recomputed ({exc}); fix that, then run `invoke queue`."]
     if item.type == "show":
         keys = {r[0] for r in store.execute("retention/episodes_of_show", {"show": item.rating_key})}
+    elif item.type == "season":
+        keys = {r[0] for r in store.execute("retention/episodes_of_season", {"season": item.rating_key})}
     else:
         keys = {item.rating_key}
     mine = [e for e in entries if e.rating_key in keys]
     if not mine:
         return ["Not queued for deletion now (`invoke queue` lists what is)."]
     first = local_time(min(e.scheduled_at for e in mine), settings)
-    if item.type == "show":
+    if item.type in ("show", "season"):
         return [f"{len(mine)} of its episodes are queued for deletion, the first on {first} (`invoke queue`)."]
     return [f"Queued for deletion on {first} (`invoke queue`)."]
 

@@ -15,7 +15,7 @@ from pipeline.policy.media_rules import MEDIA_TYPES, Rule
 from pipeline.settings import read_toml
 
 GB = 1_000_000_000
-ASSIGN_KEYS = ("title", "rating_key", "users")
+ASSIGN_KEYS = ("title", "rating_key", "season", "users")
 RULE_KEYS = ("name", "library", "media_type", "added_before_days", "not_played_by_anyone_days", "min_size_gb",
              "exclude_labels", "exclude_collections", "exclude_played_within_days")
 DAY_KEYS = ("added_before_days", "not_played_by_anyone_days", "exclude_played_within_days")
@@ -30,9 +30,12 @@ class FileAssignment:
     title: str | None
     rating_key: int | None
     users: tuple[str, ...]
+    season: int | None = None  # one season of the show the entry names
 
     def where(self, path: Path) -> str:
         what = f"title = {self.title!r}" if self.title is not None else f"rating_key = {self.rating_key}"
+        if self.season is not None:
+            what += f", season = {self.season}"
         return f"{path} [[assign]] #{self.entry} ({what})"
 
 
@@ -87,13 +90,17 @@ def _assignment(path: Path, n: int, entry: dict) -> FileAssignment:
         raise ConfigError(f"{where}: title must be a non-empty string, not {title!r}")
     if key is not None and (isinstance(key, bool) or not isinstance(key, int) or key <= 0):
         raise ConfigError(f"{where}: rating_key must be a positive whole number, not {key!r}")
+    season = entry.get("season")
+    if season is not None and (isinstance(season, bool) or not isinstance(season, int) or season < 0):
+        raise ConfigError(f"{where}: season must be a whole number >= 0 (a season of the show), not {season!r}")
     users = entry.get("users")
     if not isinstance(users, list) or not users:
         raise ConfigError(f"{where}: users must be a non-empty list of usernames, e.g. users = [\"alice\"]")
     for user in users:
         if isinstance(user, bool) or not isinstance(user, str | int) or not str(user).strip():
             raise ConfigError(f"{where}: users must hold usernames, names, e-mails or user ids, not {user!r}")
-    return FileAssignment(n, title.strip() if title is not None else None, key, tuple(str(u).strip() for u in users))
+    return FileAssignment(n, title.strip() if title is not None else None, key, tuple(str(u).strip() for u in users),
+                          season)
 
 
 def _rule(path: Path, n: int, entry: dict) -> Rule:

@@ -33,14 +33,14 @@ class Target:
     @property
     def name(self) -> str:
         """How lines and the audit name it: "Dune (2021)", "Show: Pilot"."""
-        if self.type == "episode" and self.show_title:
+        if self.type in ("episode", "season") and self.show_title:
             return f"{self.show_title}: {self.title}"
         return f"{self.title} ({self.year})" if self.year else self.title
 
     def candidate(self) -> str:
         """Enough to tell two same-named items apart: year, type and rating key."""
         year = self.year if self.year else "no year"
-        title = self.name if self.type == "episode" else self.title
+        title = self.name if self.type in ("episode", "season") else self.title
         return f"{title} ({year}, {self.type}, rating key {self.rating_key})"
 
 
@@ -51,7 +51,8 @@ def _target(row: tuple) -> Target:
 
 def _assignable(target: Target, text: str) -> Target:
     if target.type not in ASSIGNABLE:
-        hint = "the show or single episodes" if target.type == "season" else "a movie, a show or an episode"
+        hint = "the show or single episodes (or the show with --season N, season = N in retention.toml)" \
+            if target.type == "season" else "a movie, a show or an episode"
         raise ConfigError(f"{text!r} is a {target.type} ({target.candidate()}); use {hint}")
     return target
 
@@ -90,6 +91,21 @@ def find_target(store: Store, text: str | int, *, by: str = "auto") -> Target:
     if removed:
         return removed[0]
     raise ConfigError(f"no movie or show titled {text!r} in Plex{_suggest(store, text)}; check the spelling, "
+                      "or run `invoke ingest` if it is new")
+
+
+def find_season(store: Store, show: Target, number: int) -> Target:
+    """Season `number` of `show`, or a ConfigError naming the seasons Plex lists."""
+    if show.type != "show":
+        raise ConfigError(f"a season number needs a show, and {show.candidate()} is a {show.type}")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise ConfigError(f"a season number is a whole number >= 0, not {number!r}")
+    rows = store.execute("retention/seasons_of_show", {"show": show.rating_key, "show_title": show.title})
+    for rating_key, type_, title, index, show_title in rows:
+        if index == number:
+            return Target(rating_key, type_, title or f"Season {number}", show.year, show_title)
+    listed = ", ".join(str(r[3]) for r in rows) or "none"
+    raise ConfigError(f"{show.name} has no season {number} in Plex (seasons listed: {listed}); check the number, "
                       "or run `invoke ingest` if it is new")
 
 

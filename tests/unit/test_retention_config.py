@@ -72,7 +72,7 @@ BAD = [
     ("unknown top-level key", "[assignments]\nx = 1\n", r"retention\.toml: unknown key 'assignments'"),
     ("assign is not a table array", "assign = 3\n", r"assign must be written as \[\[assign\]\] tables"),
     ("unknown assign key", '[[assign]]\ntitle = "Dune"\nuser = ["alice"]\n',
-     r"retention\.toml \[\[assign\]\] #1: unknown key 'user' \(allowed: title, rating_key, users\)"),
+     r"retention\.toml \[\[assign\]\] #1: unknown key 'user' \(allowed: title, rating_key, season, users\)"),
     ("title and rating key", '[[assign]]\ntitle = "Dune"\nrating_key = 5\nusers = ["a"]\n',
      r"#1: set exactly one of title or rating_key"),
     ("neither", '[[assign]]\nusers = ["a"]\n', r"#1: set exactly one of title or rating_key"),
