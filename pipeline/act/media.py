@@ -53,6 +53,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     now = clock.now()
     result = MediaResult()
     before = dict(store.execute("act/media_queue_keys"))
+    dated = {key: (at, reason) for key, at, reason in store.execute("act/media_queue_schedule")}
     entries, synced, inputs = refresh(store, settings, now)  # one read of the inputs serves the queue and due
     policy = MediaPolicy.from_settings(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
@@ -63,7 +64,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     result.lines += told.lines
     if told.sent:
         entries, synced, inputs = refresh(store, settings, now)
-    _audit_notice_waits(audit, entries, now)
+    _audit_notice_waits(audit, entries, now, dated)
 
     if not apply:
         plan = due(entries, inputs.items, [], now, policy, keeps=inputs.keeps)
@@ -323,13 +324,20 @@ def _audit_queue_changes(audit: Audit, before: dict[int, str], entries: list[Que
     audit.record(*rows)
 
 
-def _audit_notice_waits(audit: Audit, entries: list[QueueEntry], now: datetime) -> None:
-    """Each queued item that may not go yet because a concerned reader was not told long enough ago."""
+def _audit_notice_waits(audit: Audit, entries: list[QueueEntry], now: datetime, dated: dict[int, tuple]) -> None:
+    """Each queued item that waits for a reader's notice, when the wait starts or, once every reader was told, its
+    date moves (`dated`: stored (date, reason) before this run); a daemon's every tick does not repeat it."""
+    def new(e: QueueEntry) -> bool:
+        at, reason = dated.get(e.rating_key, (None, ""))
+        if "waits for notice" not in (reason or ""):
+            return True
+        return all(t for _, t in e.notices) and at != e.scheduled_at
+
     rows = [AuditRow("media", e.rating_key, e.title, "delete", "skipped",
                      f"waits for notice until {e.scheduled_at:%Y-%m-%d %H:%M} UTC"
                      + ("" if all(at for _, at in e.notices) else " (a reader has not been sent it yet)"),
                      _inputs(e))
-            for e in entries if e.notices and e.scheduled_at > now and "waits for notice" in e.reason]
+            for e in entries if e.notices and e.scheduled_at > now and "waits for notice" in e.reason and new(e)]
     audit.record(*rows)
 
 

@@ -74,8 +74,10 @@ def test_a_reader_keeps_a_title_and_unsubscribes_from_the_email(tmp_path, browse
         audit = sb.query("SELECT reason FROM audit WHERE subject_id = ? AND action = 'delete' AND phase = 'skipped'",
                          [key])
         assert any("waits for notice until" in r[0] for r in audit)
-        sb.enforce(apply=True)  # the same day again: no second leaving-soon e-mail
+        sb.enforce(apply=True)  # the same day again: no second leaving-soon e-mail, no second audit row
         assert len(sorted((tmp_path / "outbox").glob(f"leaving-{uid}-*/{email}.eml"))) == 1
+        assert len(sb.query("SELECT 1 FROM audit WHERE subject_id = ? AND reason LIKE 'waits for notice until%'",
+                            [key])) == 1
 
         # A digest for the reader (a dry run writes it as .eml).
         with sb.store() as store:

@@ -165,6 +165,7 @@ SAMPLES: dict[str, dict] = {
     "year/library_growth": {**PERIOD_PARAMS, "tz": TZ},
     "store/schema_version": {},
     "notices/media_notices_add": {},
+    "act/media_queue_schedule": {},
     "retention/done_watches": {},
     "retention/notices_sent": {},
     "retention/recent_viewers": {"since": INGESTED - timedelta(days=30)},
