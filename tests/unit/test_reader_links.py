@@ -117,3 +117,27 @@ def test_a_queued_item_waits_for_each_assignees_notice_and_the_queue_says_until_
                       "VALUES ('leaving-x', 'alice@example.org', ?, 'leaving', 'sent', 1, ?)", [ALICE, at(-1)])
     refresh_queue(shelf.store, settings, T0)
     assert shelf.queued() == {1: at(-1) + timedelta(days=3)}
+
+
+def test_a_notice_that_failed_to_send_does_not_count(tmp_path):
+    shelf = Shelf()
+    settings = settings_for(tmp_path, **{"retention.notice_days": 3})
+    shelf.movie(1, "Heat", 1995)
+    shelf.assign(1, ALICE)
+    shelf.play(ALICE, 1, at(-5))
+    shelf.con.execute("INSERT INTO media_notices VALUES (?, 1, 'leaving-x', 'alice@example.org', ?, ?)",
+                      [ALICE, at(-4), T0])
+    shelf.con.execute("INSERT INTO deliveries (message_key, email, user_id, kind, state, attempts, finished_at) "
+                      "VALUES ('leaving-x', 'alice@example.org', ?, 'leaving', 'failed', 1, ?)", [ALICE, at(-4)])
+    (entry,) = refresh_queue(shelf.store, settings, T0)
+    assert entry.scheduled_at == T0 + timedelta(days=3) and entry.notices == ((ALICE, None),)
+
+
+def test_invoke_web_refuses_to_start_without_a_public_url(tmp_path):
+    from pipeline.run.web import serve_web
+
+    settings = load_settings(environ={}, dotenv_path=None, overrides={"data.dir": str(tmp_path)})
+    with pytest.raises(ConfigError, match="web.public_url: set the HTTPS address"):
+        serve_web(settings)
+    with pytest.raises(ConfigError, match="web.public_url"):
+        load_settings(environ={}, dotenv_path=None, overrides={"web.public_url": "http://plain.example.org"})
