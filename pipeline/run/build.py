@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pipeline.clock import Clock
 from pipeline.stats.freeze import FreezeResult, freeze_issues
+from pipeline.ingest.inbox import take_inbox
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
 from pipeline.media.leaving import leaving_public_dated
 from pipeline.render.site.generate import SiteResult, poster_items, render_site
@@ -47,6 +48,7 @@ def resolve_exclusions(store: Store, settings: Settings) -> Settings:
 def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: str | None = None,
                rebuild: bool = False, publish: bool = False) -> BuildResult:
     """Freeze what is due, then render every frozen issue (the store is read, never Plex or Tautulli)."""
+    take_inbox(store, settings, clock.now())  # a reader's keep leaves the site's Leaving soon even with --no-ingest
     last = store.execute("ingest/last_successful_run")
     data_as_of = last[0][2] if last else None
     freeze = freeze_issues(store, settings, clock.now(), period_key=period_key, data_as_of=data_as_of,
