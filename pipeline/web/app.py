@@ -79,6 +79,7 @@ class ActionApp:
             yield
         finally:
             self.writer.close()
+            self.reader.close()
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def _page(self, page: Page) -> HTMLResponse:
