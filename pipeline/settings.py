@@ -131,6 +131,7 @@ class SiteSettings(Section):
     siteurl: str = ""  # public URL of the archive, e.g. https://news.example.org; empty for relative links
     names: Literal["friendly", "initials", "hidden"] = "initials"  # how viewers are named in public
     exclude_users: list[str] = []  # usernames, e-mails or ids never shown in any public list
+    public_libraries: list[str] = ["*"]  # Plex library titles whose titles the site may show; "*": every one
     posters: bool = True  # fetch posters from Plex at build time (cached)
     output_dir: Path = Path("output")  # where the built site goes
 

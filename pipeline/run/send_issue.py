@@ -16,6 +16,7 @@ from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.email.images import images_mode
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
 from pipeline.ingest.inbox import take_inbox
+from pipeline.run.libraries import issue_access
 from pipeline.run.reader_notices import reader_notices
 from pipeline.render.site.generate import poster_items
 from pipeline.send.address import normalize
@@ -92,7 +93,9 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
     snapshot = load_snapshot(store, key)
     if snapshot is None:
         raise MarqueeError(f"issue {key!r} has not been built; `invoke build --period ...` builds it")
-    renderer = DigestRenderer(snapshot, settings, images=issue_images(settings, key, snapshot), clock=clock)
+    access = issue_access(store, settings, [snapshot])
+    renderer = DigestRenderer(snapshot, settings, images=issue_images(settings, key, snapshot), clock=clock,
+                              sections_of=access.sections_of)
     if apply:
         _check_hosted(settings, renderer)
 
@@ -107,7 +110,7 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
     def messages() -> Iterator[OutgoingMessage]:
         for recipient in recipients:
             if recipient.email not in done:  # already delivered: don't even render it
-                yield renderer.render(recipient, extras.get(recipient.user_id))
+                yield renderer.render(recipient, extras.get(recipient.user_id), access.of(recipient.user_id))
 
     summary = send_messages(store, settings, messages(), apply=apply, resend_unknown=resend_unknown, clock=clock)
     summary.lines[:0] = [f"not sent: {line}" for line in skipped]

@@ -25,6 +25,7 @@ from pipeline.render.email.images import EmailImages, ImageSet, images_mode
 from pipeline.render.email.personal import greeting_name, notices, personal_part
 from pipeline.render.email.year import admin_lines, graph_cid, neighbourhood, neighbourhood_alt, year_part
 from pipeline.render.email.templates import PREVIEW_PAD, THEME, compiled, environment, macros
+from pipeline.render.libraries import only_libraries
 from pipeline.render.email.view import DROPS, added_shown, for_reader, issue_part, new_titles, trim
 from pipeline.render.issue_view import hours, namer_for, plural
 
@@ -61,12 +62,15 @@ class DigestRenderer:
 
     def __init__(self, snapshot: Mapping[str, Any], settings: Settings, site_issue_url: str | None = None,
                  images: EmailImages | Mapping[str, Any] | None = None, *, clock: Clock | None = None,
-                 theme: Path = THEME) -> None:
+                 theme: Path = THEME, sections_of: Mapping[int, int] | None = None) -> None:
         if snapshot.get("schema_version") != SCHEMA_VERSION:
             raise MarqueeError(f"issue {snapshot.get('issue_key')}: snapshot schema {snapshot.get('schema_version')}, "
                                f"but this Marquee renders schema {SCHEMA_VERSION}; rebuild the issue")
         # A snapshot frozen before ingest cleaned titles may hold control characters (and so may the store).
         self.snapshot, self.settings = clean_tree(dict(snapshot)), settings
+        # for a reader who may open only some libraries: the same issue cut to them, built once per set
+        self._args = (site_issue_url, images, clock, theme, dict(sections_of or {}))
+        self._narrowed: dict[frozenset[int], DigestRenderer] = {}
         snapshot = self.snapshot
         self.key = str(snapshot["issue_key"])
         period_key = str(snapshot["period"]["key"])
@@ -235,11 +239,23 @@ class DigestRenderer:
         ctx = self._context(recipient, extras, level)
         return self.html_template.render(ctx).encode("utf-8"), ctx
 
-    def render(self, recipient: Recipient, extras: Mapping[str, Any] | None = None) -> OutgoingMessage:
+    def for_libraries(self, allowed: frozenset[int]) -> "DigestRenderer":
+        """This issue with only the titles of the `allowed` libraries (sections_of says where each title is)."""
+        if allowed not in self._narrowed:
+            site_issue_url, images, clock, theme, sections_of = self._args
+            self._narrowed[allowed] = DigestRenderer(only_libraries(self.snapshot, sections_of, allowed),
+                                                     self.settings, site_issue_url, images, clock=clock, theme=theme)
+        return self._narrowed[allowed]
+
+    def render(self, recipient: Recipient, extras: Mapping[str, Any] | None = None,
+               libraries: frozenset[int] | None = None) -> OutgoingMessage:
         """This reader's digest as a complete MIME message, trimmed further if their part makes it too big.
 
-        extras: notices about the reader (see email_personal.notices), filled by later features.
+        extras: notices about the reader (see email_personal.notices), filled by later features;
+        libraries: the section ids the reader can open (None: every library).
         """
+        if libraries is not None:
+            return self.for_libraries(frozenset(libraries)).render(recipient, extras)
         level = self.level
         if recipient.name:
             recipient = dataclasses.replace(recipient, name=clean_text(recipient.name))

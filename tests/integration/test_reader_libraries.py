@@ -1,0 +1,71 @@
+"""A reader sees only titles from the libraries their plex.tv share opens; the site only site.public_libraries."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+
+from pipeline.clock import FixedClock
+from pipeline.errors import ConfigError
+from pipeline.run.send_issue import send_issue
+from pipeline.stats.freeze import freeze_issues
+from tests.fixtures import email_issue as fx
+from tests.fixtures.stats_world import BOB, DAVE, INGESTED, build
+
+KIDS = "Kidflix Adventure"  # "Up", moved into a Kids library: recently added, and in the top movies
+NOW = INGESTED
+
+
+@pytest.fixture
+def store():
+    """The stats world with a Kids library holding one new, watched movie; bob's share leaves Kids out."""
+    store = build()
+    con = store.con
+    con.execute("INSERT INTO plex_sections (section_id, title, type, last_listed_at) VALUES (5, 'Kids', 'movie', ?)",
+                [INGESTED])
+    con.execute("UPDATE plex_items SET section_id = 5, title = ? WHERE rating_key = 120", [KIDS])
+    con.execute("UPDATE tautulli_history SET section_id = 5, title = ?, full_title = ? WHERE rating_key = 120",
+                [KIDS, KIDS])
+    con.execute("UPDATE plex_users SET email = username || '@example.com', all_libraries = true, section_ids = NULL")
+    con.execute("UPDATE plex_users SET all_libraries = false, section_ids = [1, 2, 3, 4] WHERE user_id = ?", [BOB])
+    yield store
+    store.close()
+
+
+def digest_of(folder, email: str) -> tuple[str, str]:
+    msg = BytesParser(policy=policy.default).parsebytes((folder / f"{email}.eml").read_bytes())
+    return tuple(msg.get_body((kind,)).get_content() for kind in ("html", "plain"))
+
+
+def test_a_reader_without_the_kids_library_sees_no_kids_title_in_their_email(store, tmp_path):
+    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "email.outbox_dir": str(tmp_path / "outbox")})
+    key = freeze_issues(store, settings, NOW, period_key="2026-W46").frozen[0]
+    send_issue(store, settings, FixedClock(NOW))
+    folder = tmp_path / "outbox" / "dry-run" / key
+    bob_html, bob_text = digest_of(folder, "bob@example.com")
+    dave_html, dave_text = digest_of(folder, "dave@example.com")
+    assert KIDS in dave_html and KIDS in dave_text  # the title is in the issue: everyone else sees it
+    assert KIDS not in bob_html and KIDS not in bob_text
+    assert "Severance" in bob_html and "Heat" in bob_html  # the rest of the issue is still there
+
+
+def test_a_title_whose_library_is_unknown_is_shown_only_to_readers_with_every_library(store, tmp_path):
+    store.con.execute("DELETE FROM plex_items WHERE rating_key = 120")
+    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "email.outbox_dir": str(tmp_path / "outbox")})
+    key = freeze_issues(store, settings, NOW, period_key="2026-W46").frozen[0]
+    send_issue(store, settings, FixedClock(NOW))
+    folder = tmp_path / "outbox" / "dry-run" / key
+    assert KIDS in digest_of(folder, "dave@example.com")[0]
+    assert KIDS not in digest_of(folder, "bob@example.com")[0]
+
+
+def test_an_unknown_public_library_is_one_line_and_sends_nothing(store, tmp_path):
+    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "email.outbox_dir": str(tmp_path / "outbox"),
+                              "site.public_libraries": ["Movies", "Kidz"]})
+    freeze_issues(store, settings, NOW, period_key="2026-W46")
+    with pytest.raises(ConfigError, match=r"^site.public_libraries names 'Kidz', which Plex does not have "
+                                          r"\(libraries: Kids, Movies, Movies 4K, Music, TV Shows\)"):
+        send_issue(store, settings, FixedClock(NOW))
+    assert not (tmp_path / "outbox").exists()
