@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from pipeline.policy.media_notice import wait_for_notice
 from pipeline.policy.media_rules import MEDIA_TYPES, Rule, describe, match_time
 
 if TYPE_CHECKING:
@@ -273,26 +274,9 @@ def queue(
                 entry = _replace_schedule(entry, floor)
         if noticed is not None and policy.notice_days > 0:
             concerned = set(users) if users else set((viewers or {}).get(item.rating_key, ()))
-            entry = _wait_for_notice(entry, concerned, noticed, set(unreachable), now, policy.notice, names)
+            entry = wait_for_notice(entry, concerned, noticed, set(unreachable), now, policy.notice, names)
         entries.append(entry)
     return sorted(entries, key=_order)
-
-
-def _wait_for_notice(entry: QueueEntry, concerned: set[int], noticed: Mapping[tuple[int, int], datetime],
-                     unreachable: set[int], now: datetime, notice: timedelta, names: Mapping[int, str]) -> QueueEntry:
-    """Move scheduled_at to notice_days after the last concerned reader's notice (or after now, if one is unsent)."""
-    told = tuple((u, noticed.get((u, entry.rating_key))) for u in sorted(concerned - unreachable))
-    entry = replace(entry, notices=told)
-    if unreachable & concerned:
-        who = ", ".join(names.get(u, f"user {u}") for u in sorted(unreachable & concerned))
-        entry = replace(entry, reason=f"{entry.reason}; no notice can reach {who} (no e-mail address)")
-    if not told:
-        return entry
-    sent = [at for _, at in told if at is not None]
-    floor = (now if len(sent) < len(told) else max(sent)) + notice
-    if floor <= entry.scheduled_at:
-        return entry
-    return replace(entry, scheduled_at=floor, reason=f"{entry.reason}; waits for notice until {_utc(floor)}")
 
 
 def _replace_schedule(entry: QueueEntry, at: datetime) -> QueueEntry:
