@@ -8,7 +8,7 @@ adds the day each title leaves, in the server's time zone.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pipeline.settings import Settings
@@ -72,18 +72,21 @@ def leaving_for_users(store: Store, settings: Settings, now: datetime) -> dict[i
     return out
 
 
-def leaving_public_dated(store: Store, settings: Settings, now: datetime) -> list[dict]:
+def leaving_public_dated(store: Store, settings: Settings, now: datetime,
+                         sections: Iterable[int] | None = None) -> list[dict]:
     """What leaves within PUBLIC_WINDOW_DAYS, soonest first: [{"title", "year", "detail", "leaving_on"}], a show once.
 
     detail is "3 episodes" for a show, "" for a movie; leaving_on is the local day the first of it leaves
-    (today for what is overdue). Nothing else about an item is returned.
+    (today for what is overdue). Nothing else about an item is returned. sections: only these libraries
+    (None: every one).
     """
     _aware(now)
     zone = ZoneInfo(settings.server.timezone)
     today = now.astimezone(zone).date()
     until = now + timedelta(days=PUBLIC_WINDOW_DAYS)
     out = []
-    for row in store.records("render/leaving_public", {"until": until}):
+    wanted = None if sections is None else sorted(sections)
+    for row in store.records("render/leaving_public", {"until": until, "sections": wanted}):
         n = int(row["items"])
         detail = (f"{n} episode" + ("" if n == 1 else "s")) if row["is_show"] else ""
         out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail,

@@ -10,7 +10,9 @@ from pipeline.stats.freeze import FreezeResult, freeze_issues
 from pipeline.ingest.inbox import take_inbox
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
 from pipeline.media.leaving import leaving_public_dated
-from pipeline.render.site.generate import SiteResult, poster_items, render_site
+from pipeline.render.libraries import only_libraries
+from pipeline.render.site.generate import SiteResult, poster_items, render_site, snapshot_of
+from pipeline.run.libraries import issue_access, public_sections
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -48,6 +50,7 @@ def resolve_exclusions(store: Store, settings: Settings) -> Settings:
 def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: str | None = None,
                rebuild: bool = False, publish: bool = False) -> BuildResult:
     """Freeze what is due, then render every frozen issue (the store is read, never Plex or Tautulli)."""
+    public_sections(store, settings)  # a misnamed site.public_libraries stops the build before anything changes
     take_inbox(store, settings, clock.now())  # a reader's keep leaves the site's Leaving soon even with --no-ingest
     last = store.execute("ingest/last_successful_run")
     data_as_of = last[0][2] if last else None
@@ -57,10 +60,14 @@ def build_site(store: Store, settings: Settings, clock: Clock, *, period_key: st
         log.warning("issue %s", line)
     rows = store.records("issues/all_issues")
     settings = resolve_exclusions(store, settings)
+    access = issue_access(store, settings, [snapshot_of(r) for r in rows])
+    if access.public is not None:  # a private library's titles never reach the public archive
+        rows = [{**r, "snapshot": only_libraries(snapshot_of(r), access.sections_of, access.public)} for r in rows]
     posters = None
     if settings.site.posters and settings.plex.configured and rows:
         posters = fetch_posters(poster_items(rows), settings.plex, cache_dir_for(settings.data.dir))
     # The queue as enforce (or `invoke queue`) last computed it; building never recomputes policy.
     site = render_site(settings, rows, posters=posters, publish=publish,
-                       leaving=leaving_public_dated(store, settings, clock.now()), leaving_as_of=clock.now())
+                       leaving=leaving_public_dated(store, settings, clock.now(), access.public),
+                       leaving_as_of=clock.now())
     return BuildResult(freeze, site)

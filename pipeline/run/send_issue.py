@@ -16,7 +16,7 @@ from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.email.images import images_mode
 from pipeline.ingest.posters import cache_dir_for, fetch_posters
 from pipeline.ingest.inbox import take_inbox
-from pipeline.run.libraries import issue_access
+from pipeline.run.libraries import issue_access, public_sections
 from pipeline.run.reader_notices import reader_notices
 from pipeline.render.site.generate import poster_items
 from pipeline.send.address import normalize
@@ -87,6 +87,7 @@ def send_issue(store: Store, settings: Settings, clock: Clock, *, issue_key: str
     refused = no_delivery(settings.email.backend) if apply else None
     if refused:
         raise ConfigError(refused)  # before anything is rendered; send_messages would refuse it too
+    public_sections(store, settings)  # a misnamed site.public_libraries stops the send before anything changes
     take_inbox(store, settings, clock.now())  # an unsubscribe from the web app counts before this send
     settings = resolve_exclusions(store, settings)
     key = issue_key or latest_issue_key(store, settings)

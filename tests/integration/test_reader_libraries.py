@@ -69,3 +69,22 @@ def test_an_unknown_public_library_is_one_line_and_sends_nothing(store, tmp_path
                                           r"\(libraries: Kids, Movies, Movies 4K, Music, TV Shows\)"):
         send_issue(store, settings, FixedClock(NOW))
     assert not (tmp_path / "outbox").exists()
+
+
+def site_text(output) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted(output.rglob("*"))
+                     if p.is_file() and p.suffix in {".html", ".xml", ".json", ".txt"})
+
+
+@pytest.mark.parametrize("public, shown", [(["*"], True), (["Movies", "TV Shows", "Music", "Movies 4K"], False)])
+def test_the_public_site_shows_no_title_from_a_library_it_does_not_name(store, tmp_path, public, shown):
+    from pipeline.run.build import build_site
+
+    store.con.execute("INSERT INTO ingest_runs (run_id, started_at, finished_at, status) VALUES (1, ?, ?, 'ok')",
+                      [NOW, NOW])
+    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "site.output_dir": str(tmp_path / "output"),
+                              "site.public_libraries": public, "site.posters": False})
+    build_site(store, settings, FixedClock(NOW), period_key="2026-W46")
+    text = site_text(tmp_path / "output")
+    assert "Severance" in text
+    assert (KIDS in text) is shown

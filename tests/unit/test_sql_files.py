@@ -90,7 +90,7 @@ SAMPLES: dict[str, dict] = {
     "policy/latest_play": {},
     "policy/members": {"min_play_seconds": 300},
     "render/leaving_for_users": {},
-    "render/leaving_public": {"until": SOON + timedelta(days=1)},
+    "render/leaving_public": {"until": SOON + timedelta(days=1), "sections": None},
     "render/reader_sections": {},
     "render/section_titles": {},
     "render/title_sections": {"rating_keys": [100, 211]},

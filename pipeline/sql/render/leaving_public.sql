@@ -1,5 +1,6 @@
 -- What leaves the server before $until, for the public archive: titles only (no users, sizes or reasons),
 -- a show once with the number of its episodes leaving, soonest first. Skips what leaving_for_users skips.
+-- $sections: the libraries the site may show (site.public_libraries), NULL for every one.
 WITH leaving AS (
     SELECT q.rating_key, q.scheduled_at, coalesce(q.media_type, i.type) AS media_type,
            coalesce(q.title, i.title) AS title, coalesce(q.show_title, i.grandparent_title) AS show_title,
@@ -9,6 +10,7 @@ WITH leaving AS (
     LEFT JOIN plex_items s ON s.rating_key = i.grandparent_rating_key
     WHERE q.scheduled_at < $until
       AND i.removed_at IS NULL
+      AND (CAST($sections AS BIGINT[]) IS NULL OR list_contains(CAST($sections AS BIGINT[]), i.section_id))
       AND NOT EXISTS (SELECT 1 FROM media_deletions d
                       WHERE d.rating_key = q.rating_key AND (d.plex_deleted OR d.state IN ('done', 'relisted')))
       AND NOT EXISTS (SELECT 1 FROM media_keeps k
