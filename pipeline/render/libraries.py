@@ -12,8 +12,11 @@ TOP_KINDS = ("movies", "shows", "music")
 
 
 def title_keys(snapshot: Mapping[str, Any]) -> list[int]:
-    """Every rating key the snapshot's title lists name: recently added, the top lists, the watchlist."""
+    """Every rating key the snapshot's title lists name: recently added, the top lists, the watchlist, and each
+    reader's own top and shared titles."""
     rows = [*((snapshot.get("added") or {}).get("items") or []), *(snapshot.get("community_watchlist") or [])]
+    for user in (snapshot.get("users") or {}).values():
+        rows += [*(user.get("top_titles") or []), *(user.get("shared_titles") or [])]
     for kind in (snapshot.get("top") or {}).values():
         for ranking in (kind or {}).values():
             rows += ranking or []
@@ -38,4 +41,8 @@ def only_libraries(snapshot: Mapping[str, Any], sections_of: Mapping[int, int],
     out["top"] = {kind: {name: keep(rows) for name, rows in (ranks or {}).items()}
                   for kind, ranks in (snapshot.get("top") or {}).items()}
     out["community_watchlist"] = keep(snapshot.get("community_watchlist"))
+    # a reader's own lists too: their plays may predate a share that no longer opens the library
+    out["users"] = {uid: {**user, "top_titles": keep(user.get("top_titles")),
+                          "shared_titles": keep(user.get("shared_titles"))}
+                    for uid, user in (snapshot.get("users") or {}).items()}
     return out
