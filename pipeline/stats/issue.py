@@ -87,7 +87,7 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
     if period.kind == "yearly":
         def inventory(name: str) -> list[dict]:
             return [_plain(row) for row in run(store, name, params)]
-        snapshot["year"] = year_section(q, inventory, period.first_day, int(totals["titles"]))  # optional: renderers show it when present, so old snapshots still load
+        snapshot["year"] = year_section(q, inventory, period.first_day)  # optional: renderers show it when present, so old snapshots still load
     return snapshot
 
 

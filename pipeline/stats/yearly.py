@@ -34,8 +34,7 @@ def _edges(cowatchers: list[dict], limit: int) -> list[dict]:
     return [{"a": a, "b": b, "shared": shared} for (a, b), shared in heaviest]
 
 
-def year_section(q: Query, inventory: Query, first_day: date, title_slots: int,
-                 limits: YearLimits = YearLimits()) -> dict:
+def year_section(q: Query, inventory: Query, first_day: date, limits: YearLimits = YearLimits()) -> dict:
     """The "year" part of a yearly snapshot: public server numbers, per-user extras, and the admin's figures.
 
     q runs a stats/ query over the period's plays; inventory runs another named query (Plex and what Marquee did).
@@ -57,7 +56,7 @@ def year_section(q: Query, inventory: Query, first_day: date, title_slots: int,
         user(row.pop("user_id"))["genres"].append(row)
     for row in q("user_binges"):
         user(row.pop("user_id"))["binges"] = row
-    cowatchers = q("user_cowatchers", limit=limits.cowatchers, title_slots=max(1, title_slots))
+    cowatchers = q("user_cowatchers", limit=limits.cowatchers)
     for row in cowatchers:
         user(row["user_id"])["cowatchers"].append({k: v for k, v in row.items() if k != "user_id"})
     for row in q("user_finished_shows"):

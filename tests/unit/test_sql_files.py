@@ -159,7 +159,7 @@ SAMPLES: dict[str, dict] = {
     "stats/user_totals": {**PERIOD_PARAMS, "prev_start": PERIOD.previous().start},
     "stats/hours_by_month": {**PERIOD_PARAMS, "tz": TZ},
     "stats/user_binges": {**PERIOD_PARAMS, "tz": TZ},
-    "stats/user_cowatchers": {**PERIOD_PARAMS, "limit": 6, "title_slots": 16},
+    "stats/user_cowatchers": {**PERIOD_PARAMS, "limit": 6},
     "stats/user_finished_shows": PERIOD_PARAMS,
     "stats/user_genres": {**PERIOD_PARAMS, "limit": 5},
     "stats/user_top_by_kind": {**PERIOD_PARAMS, "limit": 5},

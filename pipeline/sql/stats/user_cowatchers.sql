@@ -1,29 +1,48 @@
 -- Per user, the $limit readers whose titles (movies, shows, artists) overlap theirs most in the period:
 -- shared titles, then the overlap's share of both lists (Jaccard), then the lower id. Rank 1 is their
 -- viewing twin; the rows are also the edges of the co-watch graph.
--- Each reader's titles are one bitstring (a bit per title of the period; $title_slots is at least the number of
--- titles), so a pair costs one AND and a bit count: 2,000 readers are 4M pairs, never the billions of rows a
--- join on titles makes when most readers watched the same popular titles.
-WITH titles AS (
-    SELECT user_id, (dense_rank() OVER (ORDER BY title_key) - 1)::INTEGER AS slot
-    FROM user_titles($start, $end)
+-- Shared titles are counted exactly, in two parts. The 1,024 titles with the most readers are one bitstring
+-- per reader, so a pair costs an AND of 128 bytes and a bit count: 2,000 readers are 4M cheap pairs, never
+-- the billions of rows a join on popular titles makes. The other titles have few readers each, so a join on
+-- them makes few pairs. Each reader's top $limit is a top-N aggregate, not a sort of all 4M pairs.
+-- (A bitstring over all of a year's titles, ranked by a window, was 3-4x slower: docs/benchmarks.md.)
+WITH titles AS MATERIALIZED (
+    SELECT user_id, title_key FROM user_titles($start, $end)
+),
+slots AS (
+    SELECT title_key, (row_number() OVER (ORDER BY count(*) DESC, title_key) - 1)::INTEGER AS slot
+    FROM titles GROUP BY title_key
 ),
 readers AS (
-    SELECT user_id, bitstring_agg(slot, 0, $title_slots) AS bits, count(*) AS n
-    FROM titles GROUP BY user_id
+    SELECT t.user_id, count(*) AS n,
+           coalesce(bitstring_agg(s.slot, 0, 1023) FILTER (WHERE s.slot < 1024), bitstring('0', 1024)) AS bits
+    FROM titles t JOIN slots s USING (title_key)
+    GROUP BY t.user_id
+),
+rare AS (
+    SELECT t.user_id, t.title_key
+    FROM titles t JOIN slots s USING (title_key)
+    WHERE s.slot >= 1024
+),
+rare_pairs AS (
+    SELECT a.user_id, b.user_id AS other_id, count(*) AS shared
+    FROM rare a JOIN rare b ON a.title_key = b.title_key AND a.user_id <> b.user_id
+    GROUP BY a.user_id, b.user_id
 ),
 pairs AS (
-    SELECT a.user_id, b.user_id AS other_id, bit_count(a.bits & b.bits) AS shared, a.n AS na, b.n AS nb
+    SELECT a.user_id, b.user_id AS other_id, a.n AS na, b.n AS nb,
+           bit_count(a.bits & b.bits) + coalesce(r.shared, 0) AS shared
     FROM readers a JOIN readers b ON a.user_id <> b.user_id
+    LEFT JOIN rare_pairs r ON r.user_id = a.user_id AND r.other_id = b.user_id
 ),
-ranked AS (
-    SELECT user_id, other_id, shared, round(shared / (na + nb - shared), 4) AS overlap,
-           row_number() OVER (PARTITION BY user_id
-                              ORDER BY shared DESC, shared / (na + nb - shared) DESC, other_id) AS rank
+best AS (
+    SELECT user_id,
+           max_by({'other_id': other_id, 'shared': shared, 'overlap': round(shared / (na + nb - shared), 4)},
+                  {'shared': shared, 'share': shared / (na + nb - shared), 'other': -other_id}, $limit) AS picks
     FROM pairs
     WHERE shared > 0
+    GROUP BY user_id
 )
-SELECT user_id, rank, other_id, shared, overlap
-FROM ranked
-WHERE rank <= $limit
+SELECT user_id, rank, picks[rank].other_id AS other_id, picks[rank].shared AS shared, picks[rank].overlap AS overlap
+FROM best, generate_series(1, len(picks)) AS r(rank)
 ORDER BY user_id, rank
