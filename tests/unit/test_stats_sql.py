@@ -311,3 +311,29 @@ def test_an_empty_period_returns_zeroes_not_errors():
     assert rows_of("added_totals", store, **params)[0]["movies"] == 0
     for name in set(stats_queries()) - {"server_totals", "added_totals"}:
         assert rows_of(name, store, **params) == [], name
+
+
+def test_cowatchers_count_titles_beyond_the_bitstring_exactly():
+    """Past 1,024 titles the rarer ones are paired by a join: shared counts and ranks match a count in Python."""
+    store = build()
+    at = utc("2026-11-10 12:00")
+    watched = {f"Common {n:04d}": (ALICE, BOB, CAROL, DAVE) for n in range(1030)}  # the bitstring's 1,024 slots
+    watched.update({f"Rare {n}": (CAROL, DAVE) for n in range(3)})                # beyond them: the join's
+    watched.update({f"Odd {n}": (BOB,) for n in range(2)})
+    insert(store, "tautulli_history", [
+        dict(play_id=10_000 + i, reference_id=10_000 + i, user_id=uid, media_type="movie", title=title,
+             full_title=title, year=2000, started_at=at, played_seconds=60, ingested_at=at)
+        for i, (title, uid) in enumerate((t, u) for t, users in watched.items() for u in users)])
+    titles: dict[int, set] = {}
+    for row in run(store, "stats/user_top_titles", {**PARAMS, "limit": 100_000}):
+        titles.setdefault(row["user_id"], set()).add(row["title_key"])
+    expected = []
+    for uid in sorted(titles):
+        pairs = [(len(titles[uid] & titles[other]), len(titles[uid] & titles[other])
+                  / len(titles[uid] | titles[other]), other) for other in titles if other != uid]
+        best = sorted((p for p in pairs if p[0]), key=lambda p: (-p[0], -p[1], p[2]))[:6]
+        expected += [(uid, rank, other, shared, round(share, 4)) for rank, (shared, share, other) in enumerate(best, 1)]
+    got = [(r["user_id"], r["rank"], r["other_id"], r["shared"], r["overlap"])
+           for r in rows_of("user_cowatchers", store, limit=6)]
+    assert got == expected
+    assert (CAROL, 1, DAVE) in {g[:3] for g in got}  # the three rare titles put Dave ahead of Alice and Bob
