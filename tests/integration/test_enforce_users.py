@@ -23,9 +23,9 @@ WELCOMED = ("welcome", "grace")
 
 
 @pytest.fixture
-def sb(tmp_path):
+def sb(tmp_path, ingested_data):
     with EnforceSandbox(tmp_path) as sandbox:
-        sandbox.ingest()
+        sandbox.restore(ingested_data)  # as sandbox.ingest() would leave it
         yield sandbox
 
 

@@ -19,9 +19,9 @@ DUE = ("idle 27d", "idle 29d", "idle 30d", "idle 45d", "never watched")
 
 
 @pytest.fixture
-def sb(tmp_path):
+def sb(tmp_path, ingested_data):
     with EnforceSandbox(tmp_path) as sandbox:
-        sandbox.ingest()
+        sandbox.restore(ingested_data)  # as sandbox.ingest() would leave it
         yield sandbox
 
 

@@ -21,9 +21,9 @@ DUE = ("idle 27d", "idle 29d", "idle 30d", "idle 45d", "never watched")  # remov
 
 
 @pytest.fixture
-def sb(tmp_path):
+def sb(tmp_path, ingested_data):
     with EnforceSandbox(tmp_path) as sandbox:
-        sandbox.ingest()
+        sandbox.restore(ingested_data)  # as sandbox.ingest() would leave it
         yield sandbox
 
 
@@ -172,13 +172,13 @@ def test_a_user_missing_from_one_ingest_is_still_a_member_not_exempt(sb):
 # Over SMTP, where the ledger cannot look up whether an interrupted message arrived (the outbox backend can).
 
 @pytest.fixture
-def smtp_sb(tmp_path):
+def smtp_sb(tmp_path, ingested_data):
     inbox = Inbox()
     controller = start_smtp(inbox)
     try:
         with EnforceSandbox(tmp_path, **{"email.backend": "smtp", "smtp.host": "127.0.0.1",
                                          "smtp.port": controller.port, "smtp.security": "none"}) as sandbox:
-            sandbox.ingest()
+            sandbox.restore(ingested_data)  # e-mail settings do not change what an ingest stores
             yield sandbox, inbox
     finally:
         controller.stop()
