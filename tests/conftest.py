@@ -12,7 +12,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from tests.fixtures.xdist_scheduling import make_scheduler
+from tests.fixtures.xdist_scheduling import make_scheduler, slow_first, whole_modules
 
 pytest_plugins = [
     "tests.fixtures.arr_sandbox",   # sonarr, radarr
@@ -35,3 +35,8 @@ def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "load":
         return None  # an explicit --dist loadfile, worksteal, ... is obeyed
     return make_scheduler(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow single tests first: xdist sends whole modules first, then single tests in this order."""
+    slow_first(items, whole_modules(config.rootpath))

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from tests.fixtures.xdist_scheduling import scope_of, whole_modules
+from tests.fixtures.xdist_scheduling import scope_of, slow_first, whole_modules
 
 TESTS = Path(__file__).resolve().parents[1]
 REDEFINED = re.compile(r"#\s*noqa:.*\bF811\b")
@@ -97,3 +97,19 @@ def test_hypothesis_budgets_come_only_from_the_profiles_in_the_root_conftest():
     offenders = [f"{path.relative_to(TESTS)}:{n}: {row.strip()}" for path in _python(TESTS, "test_*.py")
                  for n, row in enumerate(path.read_text().splitlines(), 1) if BUDGET.search(row)]
     assert offenders == [], "drop max_examples; tests/conftest.py's profiles set it:\n" + "\n".join(offenders)
+
+
+def test_slow_single_tests_go_first_and_whole_modules_keep_their_order():
+    class Item:
+        def __init__(self, nodeid: str, slow: bool = False) -> None:
+            self.nodeid, self.slow = nodeid, slow
+
+        def get_closest_marker(self, name: str):
+            return object() if name == "slow" and self.slow else None
+
+    items = [Item("tests/a/test_x.py::one"), Item("tests/a/test_whole.py::slow", slow=True),
+             Item("tests/a/test_whole.py::quick"), Item("tests/a/test_y.py::kill", slow=True),
+             Item("tests/a/test_y.py::two")]
+    slow_first(items, {"tests/a/test_whole.py"})
+    assert [i.nodeid.split("/")[-1] for i in items] == [
+        "test_y.py::kill", "test_x.py::one", "test_whole.py::slow", "test_whole.py::quick", "test_y.py::two"]
