@@ -6,12 +6,21 @@ from __future__ import annotations
 from email import policy
 from email.parser import BytesParser
 
+import pytest
+
 from pipeline.clock import FixedClock
 from pipeline.run.build import build_site
 from pipeline.run.send_issue import send_issue
 from pipeline.stats.freeze import freeze_issues
 from tests.fixtures import email_issue as fx
-from tests.integration.test_reader_libraries import KIDS, NOW, store  # noqa: F401 (the fixture)
+from tests.fixtures.kids_library import KIDS, NOW, kids_store
+
+
+@pytest.fixture
+def store():
+    store = kids_store()
+    yield store
+    store.close()
 
 
 def shown(browser, html: str) -> str:
@@ -23,7 +32,7 @@ def shown(browser, html: str) -> str:
         page.close()
 
 
-def test_chromium_shows_the_kids_title_to_one_reader_and_not_the_other(browser, store, tmp_path):  # noqa: F811
+def test_chromium_shows_the_kids_title_to_one_reader_and_not_the_other(browser, store, tmp_path):
     settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "email.outbox_dir": str(tmp_path / "outbox")})
     key = freeze_issues(store, settings, NOW, period_key="2026-W46").frozen[0]
     send_issue(store, settings, FixedClock(NOW))
@@ -38,7 +47,7 @@ def test_chromium_shows_the_kids_title_to_one_reader_and_not_the_other(browser, 
     assert "Severance" in bob and KIDS not in bob
 
 
-def test_chromium_finds_no_kids_title_on_any_page_of_the_public_site(browser, store, tmp_path):  # noqa: F811
+def test_chromium_finds_no_kids_title_on_any_page_of_the_public_site(browser, store, tmp_path):
     store.con.execute("INSERT INTO ingest_runs (run_id, started_at, finished_at, status) VALUES (1, ?, ?, 'ok')",
                       [NOW, NOW])
     out = tmp_path / "output"

@@ -12,24 +12,12 @@ from pipeline.errors import ConfigError
 from pipeline.run.send_issue import send_issue
 from pipeline.stats.freeze import freeze_issues
 from tests.fixtures import email_issue as fx
-from tests.fixtures.stats_world import BOB, DAVE, INGESTED, build
-
-KIDS = "Kidflix Adventure"  # "Up", moved into a Kids library: recently added, and in the top movies
-NOW = INGESTED
+from tests.fixtures.kids_library import KIDS, NOW, kids_store
 
 
 @pytest.fixture
 def store():
-    """The stats world with a Kids library holding one new, watched movie; bob's share leaves Kids out."""
-    store = build()
-    con = store.con
-    con.execute("INSERT INTO plex_sections (section_id, title, type, last_listed_at) VALUES (5, 'Kids', 'movie', ?)",
-                [INGESTED])
-    con.execute("UPDATE plex_items SET section_id = 5, title = ? WHERE rating_key = 120", [KIDS])
-    con.execute("UPDATE tautulli_history SET section_id = 5, title = ?, full_title = ? WHERE rating_key = 120",
-                [KIDS, KIDS])
-    con.execute("UPDATE plex_users SET email = username || '@example.com', all_libraries = true, section_ids = NULL")
-    con.execute("UPDATE plex_users SET all_libraries = false, section_ids = [1, 2, 3, 4] WHERE user_id = ?", [BOB])
+    store = kids_store()
     yield store
     store.close()
 
