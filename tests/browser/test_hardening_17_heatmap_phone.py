@@ -9,10 +9,7 @@ set, else to the test's tmp_path.
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import os
-import threading
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -24,6 +21,7 @@ from pipeline.render.email.notice import DigestRenderer, EmailImages
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
 from tests.fixtures import email_issue as fx
+from tests.fixtures.chart_labels import label_sizes, serve
 from tests.fixtures.site_issues import TZ, draw_posters, fixture_snapshots
 
 pytestmark = pytest.mark.browser
@@ -31,36 +29,6 @@ pytestmark = pytest.mark.browser
 PHONE = 375
 MIN_LABEL_PX = 11
 SCHEMES = ("light", "dark")
-
-# Lay the chart's SVG out inline in a box the size of the image on the page, then read each label's
-# drawn size: its font size times the horizontal scale of its screen transform.
-LABEL_SIZES_JS = """
-([svg, width]) => {
-  const box = document.createElement('div');
-  box.style.cssText = `position:absolute;left:0;top:0;width:${width}px`;
-  box.innerHTML = svg;
-  document.body.appendChild(box);
-  const root = box.querySelector('svg');
-  root.removeAttribute('height');
-  root.style.cssText = 'display:block;width:100%;height:auto';
-  const sizes = [...root.querySelectorAll('text')].filter(t => t.textContent.trim())
-    .map(t => [t.textContent.trim(), parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a]);
-  box.remove();
-  return sizes;
-}
-"""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(folder: Path):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
-
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
@@ -77,7 +45,7 @@ def site(tmp_path_factory):
         "server.name": "Casa Cinema", "server.timezone": TZ})
     render_site(settings, fixture_snapshots(), posters=draw_posters(tmp / "posters"))
     out = Path(settings.site.output_dir)
-    httpd, url = _serve(out)
+    httpd, url = serve(out)
     yield out, url
     httpd.shutdown()
     httpd.server_close()
@@ -102,11 +70,6 @@ def mail(tmp_path_factory):
     return html, charts["heatmap"].svg_path.read_text(encoding="utf-8")
 
 
-def _label_sizes(page, svg: str, img) -> list[tuple[str, float]]:
-    width = img.evaluate("i => i.getBoundingClientRect().width")
-    return [(text, round(px, 2)) for text, px in page.evaluate(LABEL_SIZES_JS, [svg, width])]
-
-
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_the_site_heatmap_labels_read_on_a_phone(browser, site, shots, scheme):
     """Item 17: at 375 px the site's heatmap labels are drawn at 11 px or more (they were about 5 px)."""
@@ -120,7 +83,7 @@ def test_the_site_heatmap_labels_read_on_a_phone(browser, site, shots, scheme):
         img.scroll_into_view_if_needed()
         page.locator("figure.chart").screenshot(path=str(shots / f"heatmap-site-{PHONE}-{scheme}.png"))
         svg = (out / img.evaluate("i => new URL(i.currentSrc).pathname").lstrip("/")).read_text(encoding="utf-8")
-        sizes = _label_sizes(page, svg, img)
+        sizes = label_sizes(page, svg, img)
         assert {text for text, _ in sizes} >= {"Mon", "Sun", "0", "21"}
         small = [(text, px) for text, px in sizes if px < MIN_LABEL_PX]
         assert not small, f"labels under {MIN_LABEL_PX} px at {PHONE} px: {small[:5]}"
@@ -142,7 +105,7 @@ def test_the_email_heatmap_labels_read_on_a_phone(browser, mail, shots, scheme):
         assert natural == 2 * width_attr  # sharp on a high-density screen, laid out at its CSS width
         img.scroll_into_view_if_needed()
         img.screenshot(path=str(shots / f"heatmap-email-{PHONE}-{scheme}.png"))
-        sizes = _label_sizes(page, svg, img)  # the PNG is this SVG drawn at twice the size
+        sizes = label_sizes(page, svg, img)  # the PNG is this SVG drawn at twice the size
         small = [(text, px) for text, px in sizes if px < MIN_LABEL_PX]
         assert sizes and not small, f"labels under {MIN_LABEL_PX} px at {PHONE} px: {small[:5]}"
     finally:
