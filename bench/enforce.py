@@ -32,6 +32,8 @@ from datetime import datetime, timedelta, timezone
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from bench.ingest import launch  # noqa: E402
 SCOPES = ("users", "new_users", "media", "all", "queue")  # "queue" is `invoke queue` (queue_lines)
 SHARES = (("label", 0.5), ("cli", 1 / 3), ("file", 1 / 6))  # how the assignments are made, by count
 RULE = """
@@ -67,9 +69,9 @@ def serve(args) -> None:
     info = {"tautulli_url": tautulli.url, "tautulli_api_key": world.tautulli_api_key, "plex_url": plex.url,
             "plex_token": world.owner_token, "plextv_url": plextv.url, "now": world.now, "timezone": world.timezone,
             "plays": len(world.plays), "users": len(world.users), **plan}
-    tmp = args.serve.with_suffix(".tmp")
+    tmp = args.info_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(info))
-    tmp.replace(args.serve)
+    tmp.replace(args.info_file)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
@@ -191,7 +193,7 @@ class Timers:
                 (enforce, "decide", "users: decide (SQL + policy)"), (enforce, "decide_users", "users: policy"),
                 (users, "preview_users", "users: dry-run e-mails"),
                 (notices.UserNotices, "_render", "users: render e-mails"),
-                (notices, "send_messages", "users: send_messages (outbox)"), (users, "act_users", "users: act"),
+                (notices, "send_messages", "users: send_messages (SMTP)"), (users, "act_users", "users: act"),
                 (users, "_warn", "users: warn"), (users, "_remove", "users: one removal"),
                 (notices.UserNotices, "removal", "users: removal notice"),
                 (plex_users.PlexAccess, "unshare", "plex.tv unshare"),
@@ -267,16 +269,9 @@ def measure(spec: dict) -> dict:
 # -- the driver ---------------------------------------------------------------------------------------------------
 
 def start(args, work: Path) -> tuple[subprocess.Popen, dict]:
-    info_file = work / "sandbox.json"
-    proc = subprocess.Popen([PY, __file__, "--serve", str(info_file), "--plays", str(args.plays), "--users",
-                             str(args.users), "--days", str(args.days), "--assignments", str(args.assignments)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
-    while not info_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("sandbox failed to start")
-        time.sleep(0.2)
-    return proc, json.loads(info_file.read_text())
+    # this file serves the sandbox itself (--serve), so its world carries the assignments
+    return launch([__file__, "--serve", "--plays", str(args.plays), "--users", str(args.users),
+                   "--days", str(args.days), "--assignments", str(args.assignments)], work)
 
 
 def spec_for(info: dict, work: Path, data: Path, scope: str, *, now: int, apply: bool = False, **extra) -> dict:
@@ -334,8 +329,44 @@ def removal_groups(info: dict, work: Path, data: Path, groups: int) -> tuple[lis
     return [ids[i * 5:i * 5 + 5] for i in range(groups) if len(ids) >= i * 5 + 5], sorted(d.members)
 
 
+class _Sink:
+    """Accepts every message over SMTP on loopback: applied runs need real delivery (the outbox refuses --apply)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received += 1
+        return "250 OK"
+
+
+def smtp_sink() -> tuple[object, _Sink, dict]:
+    """(controller, handler, settings) of a started loopback SMTP sink; stop the controller when done."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = _Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, handler, {"email.backend": "smtp", "smtp.host": "127.0.0.1", "smtp.port": port,
+                                 "smtp.security": "none"}
+
+
 def apply_runs(info: dict, work: Path, base: Path, groups: list[list[int]], members: list[int]) -> list[dict]:
     """Per group: a copy of the store; day 0 warns the group (everyone else is a VIP), day 4 removes it."""
+    controller, sink, smtp = smtp_sink()
+    try:
+        return _apply_runs(info, work, base, groups, members, smtp, sink)
+    finally:
+        controller.stop()
+
+
+def _apply_runs(info: dict, work: Path, base: Path, groups: list[list[int]], members: list[int], smtp: dict,
+                sink: _Sink) -> list[dict]:
     out = []
     for n, group in enumerate(groups):
         data = work / f"apply{n}"
@@ -343,10 +374,11 @@ def apply_runs(info: dict, work: Path, base: Path, groups: list[list[int]], memb
         shutil.copy(base, data / "marquee.duckdb")
         vip = [str(uid) for uid in members if uid not in group]
         # No ingest between the two days: the guards' data age and quiet days allow four days.
-        extra = {"users.vip": vip, "users.max_data_age_hours": 120, "users.quiet_days": 10}
+        extra = {"users.vip": vip, "users.max_data_age_hours": 120, "users.quiet_days": 10, **smtp}
+        before = sink.received
         warn = measure(spec_for(info, work, data, "users", now=info["now"], apply=True, **extra))
         remove = measure(spec_for(info, work, data, "users", now=info["now"] + 4 * 86_400, apply=True, **extra))
-        out.append({"warn": warn, "remove": remove})
+        out.append({"warn": warn, "remove": remove, "emails_delivered": sink.received - before})
     return out
 
 
@@ -362,7 +394,8 @@ def main() -> None:
     parser.add_argument("--assignments", type=int, default=None, help="default: 1.5 per user (3,000 at 2,000)")
     parser.add_argument("--repeat", type=int, default=3, help="alternate the dry-run scopes this many times")
     parser.add_argument("--no-apply", action="store_true", help="skip the applied warn and removal runs")
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--info-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -445,6 +478,9 @@ def report(args, info: dict, world: dict, first: dict, runs: dict, applied: list
             what = "day 0: 5 warnings" if day == "warn" else "day 4: 5 removals"
             print(f"| {what} | {r['seconds']:.2f} s | {sum(x[day]['removed'] for x in applied)} | {cells} "
                   f"| {r['peak_rss_mb']:,.0f} MB |")
+        print(f"\nE-mails delivered to the loopback SMTP sink (warnings, removal notices, admin reports): "
+              f"{sum(x['emails_delivered'] for x in applied)}")
+
 
 if __name__ == "__main__":
     main()

@@ -29,19 +29,34 @@ PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
 
-def start_sandbox(args, workdir: Path) -> tuple[subprocess.Popen, dict]:
+def launch(argv: list[str], workdir: Path, wait_seconds: float = 600) -> tuple[subprocess.Popen, dict]:
+    """Start a sandbox process (argv after the interpreter, without --info-file); wait for its info file."""
     info_file = workdir / "sandbox.json"
-    proc = subprocess.Popen([PY, "-m", "pipeline.sandbox", "--plays", str(args.plays), "--users", str(args.users),
-                             "--days", str(args.days), "--info-file", str(info_file),
-                             "--tautulli-cost", args.tautulli_cost]
-                            + ([] if args.plex else ["--no-plex"]),
-                            cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
+    proc = subprocess.Popen([PY, *argv, "--info-file", str(info_file)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + wait_seconds
     while not info_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("sandbox failed to start")
         time.sleep(0.2)
     return proc, json.loads(info_file.read_text())
+
+
+def start_sandbox(args, workdir: Path) -> tuple[subprocess.Popen, dict]:
+    return launch(["-m", "pipeline.sandbox", "--plays", str(args.plays), "--users", str(args.users),
+                   "--days", str(args.days), "--tautulli-cost", getattr(args, "tautulli_cost", "none")]
+                  + ([] if args.plex else ["--no-plex"]), workdir)
+
+
+def sandbox_settings(info: dict, work: Path):
+    """Settings that read the sandbox's Tautulli, Plex and plex.tv, with data and output under `work`."""
+    from pipeline.settings import load_settings
+
+    return load_settings(environ={
+        "TAUTULLI_URL": info["tautulli_url"], "TAUTULLI_API_KEY": info["tautulli_api_key"],
+        "PLEX_URL": info["plex_url"], "PLEX_TOKEN": info["plex_token"],
+        "MARQUEE__PLEX__PLEXTV_URL": info["plextv_url"], "MARQUEE_DATA_DIR": str(work / "data"),
+        "MARQUEE__SERVER__TIMEZONE": info["timezone"], "MARQUEE__SITE__OUTPUT_DIR": str(work / "output"),
+        "MARQUEE__SITE__POSTERS": "false"}, dotenv_path=None)
 
 
 def floor(info: dict, page_size: int) -> dict:

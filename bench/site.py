@@ -16,7 +16,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -24,12 +23,11 @@ from datetime import datetime, timezone
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import start_sandbox  # noqa: E402
+from bench.ingest import sandbox_settings, start_sandbox  # noqa: E402
 import pipeline.render.charts as charts  # noqa: E402
 from pipeline.clock import FixedClock  # noqa: E402
 from pipeline.ingest.run import run_ingest  # noqa: E402
 from pipeline.render.site.generate import render_site  # noqa: E402
-from pipeline.settings import load_settings  # noqa: E402
 from pipeline.stats.issue import compute_issue  # noqa: E402
 from pipeline.stats.periods import latest_complete  # noqa: E402
 from pipeline.stats.snapshots import save_snapshot  # noqa: E402
@@ -49,12 +47,7 @@ def main() -> None:
         ns = argparse.Namespace(plays=args.plays, users=args.users, days=days, plex=True)
         proc, info = start_sandbox(ns, work)
         try:
-            settings = load_settings(environ={
-                "TAUTULLI_URL": info["tautulli_url"], "TAUTULLI_API_KEY": info["tautulli_api_key"],
-                "PLEX_URL": info["plex_url"], "PLEX_TOKEN": info["plex_token"],
-                "MARQUEE__PLEX__PLEXTV_URL": info["plextv_url"], "MARQUEE_DATA_DIR": str(work / "data"),
-                "MARQUEE__SERVER__TIMEZONE": info["timezone"], "MARQUEE__SITE__OUTPUT_DIR": str(work / "output"),
-                "MARQUEE__SITE__POSTERS": "false"}, dotenv_path=None)
+            settings = sandbox_settings(info, work)
             clock = FixedClock(datetime.fromtimestamp(info["now"], timezone.utc))
             with open_store(settings) as store:
                 t0 = time.monotonic()

@@ -31,7 +31,7 @@ from pipeline.render.issue_view import namer_for  # noqa: E402
 from pipeline.render.site.assets import issue_charts  # noqa: E402
 from pipeline.render.site.generate import render_site  # noqa: E402
 from pipeline.render.year_view import public_graph  # noqa: E402
-from pipeline.settings import load_settings  # noqa: E402
+from bench.ingest import launch, sandbox_settings  # noqa: E402
 from pipeline.stats.issue import compute_issue  # noqa: E402
 from pipeline.stats.periods import parse_period  # noqa: E402
 from pipeline.stats.queries import run, stats_queries  # noqa: E402
@@ -42,16 +42,8 @@ NOW = datetime(2027, 1, 4, 17, 0, tzinfo=timezone.utc)
 
 
 def sandbox(args, work: Path) -> tuple[subprocess.Popen, dict]:
-    info_file = work / "sandbox.json"
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.sandbox", "--plays", str(args.plays), "--users",
-                             str(args.users), "--days", "400", "--now", str(int(NOW.timestamp())), "--no-arr",
-                             "--info-file", str(info_file)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 900
-    while not info_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("sandbox failed to start")
-        time.sleep(0.2)
-    return proc, json.loads(info_file.read_text())
+    return launch(["-m", "pipeline.sandbox", "--plays", str(args.plays), "--users", str(args.users), "--days", "400",
+                   "--now", str(int(NOW.timestamp())), "--no-arr"], work, wait_seconds=900)
 
 
 def query_times(store, period, titles: int) -> dict[str, float]:
@@ -75,12 +67,7 @@ def main() -> None:
         work = Path(tmp)
         proc, info = sandbox(args, work)
         try:
-            settings = load_settings(environ={
-                "TAUTULLI_URL": info["tautulli_url"], "TAUTULLI_API_KEY": info["tautulli_api_key"],
-                "PLEX_URL": info["plex_url"], "PLEX_TOKEN": info["plex_token"],
-                "MARQUEE__PLEX__PLEXTV_URL": info["plextv_url"], "MARQUEE_DATA_DIR": str(work / "data"),
-                "MARQUEE__SERVER__TIMEZONE": info["timezone"], "MARQUEE__SITE__OUTPUT_DIR": str(work / "output"),
-                "MARQUEE__SITE__POSTERS": "false"}, dotenv_path=None)
+            settings = sandbox_settings(info, work)
             clock = FixedClock(NOW)
             with open_store(settings) as store:
                 t0 = time.monotonic()
