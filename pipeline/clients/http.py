@@ -121,9 +121,23 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path.rstrip('/')}"
 
 
+# Headers that carry a credential: requests drops only Authorization when a redirect leaves the host.
+SECRET_HEADERS = ("Authorization", "X-Plex-Token", "X-Api-Key")
+
+
+class _KeepSecretsHome(requests.Session):
+    """A Session whose redirects to another host or port carry none of SECRET_HEADERS (plexapi follows them)."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in SECRET_HEADERS:
+                prepared_request.headers.pop(name, None)
+
+
 def new_session(*, verify: bool = True, pool: int = 10) -> requests.Session:
     """A session that names Marquee; secrets never go on it (they travel per request)."""
-    session = requests.Session()
+    session = _KeepSecretsHome()
     session.headers["User-Agent"] = USER_AGENT
     session.verify = verify
     if pool != 10:

@@ -145,3 +145,64 @@ def test_plain_plexapi_with_only_the_redirect_also_works(world, pms, plextv):
     account = MyPlexAccount(token=world.owner_token, session=session)
     assert server.friendlyName == world.server_name and account.username == world.owner.username
     assert server.myPlexAccount().id == account.id
+
+
+
+class _Hop:
+    """A loopback server that redirects every path to `target` + "/landed" + path (and answers /landed... with
+    404), keeping the headers of each request it was sent. target="" answers everything with 404."""
+
+    def __init__(self, target: str | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        hop = self
+        self.seen: list[tuple[str, dict]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                hop.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                bounce = hop.target is not None and not self.path.startswith("/landed")
+                self.send_response(302 if bounce else 404)
+                if bounce:
+                    self.send_header("Location", f"{hop.target}/landed{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.target = self.url if target == "self" else target
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_to_another_port_carries_no_token(world, plextv):
+    """plexapi follows redirects; a PMS URL that bounces elsewhere must not hand the owner's token over."""
+    elsewhere = _Hop()
+    bouncer = _Hop(target=elsewhere.url)
+    try:
+        with pytest.raises(BadResponse):
+            connect(PlexSettings(url=bouncer.url, token=world.owner_token, plextv_url=plextv.url, timeout_seconds=5))
+        assert bouncer.seen[0][1].get("x-plex-token") == world.owner_token
+        assert elsewhere.seen and elsewhere.seen[0][0].startswith("/landed"), "the redirect was followed"
+        assert all("x-plex-token" not in headers for _, headers in elsewhere.seen)
+    finally:
+        bouncer.close()
+        elsewhere.close()
+
+
+def test_a_redirect_on_the_same_server_keeps_the_token(world, plextv):
+    """The control: a same-origin redirect (a reverse proxy adding a path, say) still carries the token."""
+    hop = _Hop(target="self")
+    try:
+        with pytest.raises(BadResponse):
+            connect(PlexSettings(url=hop.url, token=world.owner_token, plextv_url=plextv.url, timeout_seconds=5))
+        landed = [headers for path, headers in hop.seen if path.startswith("/landed")]
+        assert landed and all(headers.get("x-plex-token") == world.owner_token for headers in landed)
+    finally:
+        hop.close()
