@@ -99,6 +99,7 @@ class PlexSandbox(SandboxServer):
         self.allow_media_deletion = allow_media_deletion
         self.deleted: list[int] = []          # rating keys removed through DELETE, in order
         self.edits: list[TagEdit] = []        # collection tag edits accepted through PUT, in order
+        self.revoked: set[int] = set()        # user ids whose share token PMS refuses (401), as after an unshare
         self._world_lock = threading.RLock()
         self._generation = 0
         self._index: _Index | None = None
@@ -153,7 +154,7 @@ class PlexSandbox(SandboxServer):
         if token == self.world.owner_token:
             return self.world.owner
         return next((u for u in self.world.users if not u.is_owner and u.has_share and u.share_id is not None
-                     and token == self.world.share_token(u.user_id)), None)
+                     and u.user_id not in self.revoked and token == self.world.share_token(u.user_id)), None)
 
     def _opens(self, account: SandboxUser, section_id: int) -> bool:
         return account.is_owner or account.all_libraries or section_id in account.section_ids
