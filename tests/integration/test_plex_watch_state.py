@@ -131,17 +131,26 @@ def test_without_plex_in_watch_sources_a_mark_in_plex_counts_for_nothing(sb):
     assert movie.rating_key in sb.queued()
 
 
-def test_a_user_whose_token_cannot_be_had_is_reported_and_counts_as_not_watched(sb):
+def test_a_user_whose_token_cannot_be_had_is_reported_and_counts_as_not_watched(sb, caplog):
     movie = _unplayed(sb.world, "movie")[0]
     alice, bob, carol = _readers(sb.world, 3)
     sb.assign(movie.rating_key, alice.username, bob.username, carol.username)
     for user in (alice, bob, carol):
         sb.mark(user.username, movie.rating_key)
+    sb.ingest()
+    sb.queue()
+    assert movie.rating_key in sb.queued()
+
     sb.pms.revoked.add(bob.user_id)   # PMS answers 401 to bob's token
     carol.has_share = False           # plex.tv lists no share for carol: no token at all
+    caplog.set_level("DEBUG")
     sb.ingest()
     lines = sb.queue()
-    assert movie.rating_key not in sb.queued(), "two of three could not be read: safe by default"
+    assert movie.rating_key not in sb.queued(), "two of three could not be read: what was read before is not kept"
+    warnings = [r.getMessage() for r in caplog.records if "Plex watch state not read" in r.getMessage()]
+    names = dict(sb.query("SELECT user_id, friendly_name FROM users"))
+    assert len(warnings) == 1 and names[bob.user_id] in warnings[0] and names[carol.user_id] in warnings[0], warnings
+    assert not any(sb.world.share_token(u.user_id) in caplog.text for u in (alice, bob, carol))
     unread = dict(sb.query("SELECT user_id, reason FROM plex_watch_unread"))
     assert set(unread) == {bob.user_id, carol.user_id}
     assert "401" in unread[bob.user_id] and "no share" in unread[carol.user_id]
@@ -217,3 +226,14 @@ def test_reads_are_batched_per_user_not_per_item(sb):
     for user in (alice, bob):
         assert ",".join(map(str, wanted[user.user_id])) in reads
     assert sorted(int(k) for r in reads for k in r.split(",")) == sorted(k for keys in wanted.values() for k in keys)
+
+
+def test_the_owners_own_state_is_read_with_the_owner_token(sb):
+    owner = sb.world.owner
+    movie = _unplayed(sb.world, "movie")[0]
+    sb.assign(movie.rating_key, owner.username)
+    PlexServer(sb.pms.url, sb.world.owner_token).fetchItem(movie.rating_key).markWatched()
+    sb.ingest()
+    sb.queue()
+    assert PLEX_ONLY in sb.queued()[movie.rating_key]
+    assert sb.query("SELECT count(*) FROM plex_watch_unread") == [(0,)]

@@ -9,10 +9,10 @@ WITH pairs AS (
                      AND e.type = 'episode'
 )
 SELECT p.user_id, coalesce(u.is_owner, false) AS is_owner,
-       coalesce(nullif(trim(u.title), ''), u.username, 'user ' || p.user_id) AS name,
+       coalesce(nullif(trim(u.friendly_name), ''), u.username, 'user ' || p.user_id) AS name,
        list(p.rating_key ORDER BY p.rating_key) AS rating_keys
 FROM pairs p
 JOIN plex_items i ON i.rating_key = p.rating_key AND i.type IN ('movie', 'episode') AND i.removed_at IS NULL
-LEFT JOIN plex_users u ON u.user_id = p.user_id AND u.removed_at IS NULL
-GROUP BY p.user_id, u.is_owner, u.title, u.username
+LEFT JOIN users u ON u.user_id = p.user_id
+GROUP BY p.user_id, u.is_owner, u.friendly_name, u.username
 ORDER BY p.user_id
