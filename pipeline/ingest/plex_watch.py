@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.errors import MarqueeError
+from pipeline.errors import MarqueeError, Unreachable
 from pipeline.logs import REDACTOR
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -99,11 +99,12 @@ def _read(targets: list[dict], settings: Settings, session: Any, result: WatchRe
             except MarqueeError as exc:
                 tv_problem = f"no token: {exc}"
         states = []
+        gone: str | None = None  # Plex stopped answering: the rest are not tried, each would wait a timeout
         for t in targets:
             user_id, name = t["user_id"], t["name"]
             token = None if t["is_owner"] else tokens.get(user_id)
-            if not t["is_owner"] and token is None:
-                result.unread[user_id] = (name, tv_problem or NO_SHARE)
+            if gone is not None or (not t["is_owner"] and token is None):
+                result.unread[user_id] = (name, gone or tv_problem or NO_SHARE)
                 continue
             try:
                 with plex_errors("Plex", plex.url, token or plex.token.get_secret_value()):
@@ -111,6 +112,10 @@ def _read(targets: list[dict], settings: Settings, session: Any, result: WatchRe
                     views = read_views(server, t["rating_keys"])
             except TokenRefused as exc:
                 result.unread[user_id] = (name, str(exc))
+                continue
+            except Unreachable as exc:
+                gone = f"Plex not read: {REDACTOR.redact(str(exc))}"
+                result.unread[user_id] = (name, gone)
                 continue
             except MarqueeError as exc:
                 result.unread[user_id] = (name, REDACTOR.redact(str(exc)))

@@ -237,3 +237,22 @@ def test_the_owners_own_state_is_read_with_the_owner_token(sb):
     sb.queue()
     assert PLEX_ONLY in sb.queued()[movie.rating_key]
     assert sb.query("SELECT count(*) FROM plex_watch_unread") == [(0,)]
+
+
+def test_plex_going_down_mid_read_stops_the_read_and_names_everyone_left(sb):
+    movie = _unplayed(sb.world, "movie")[0]
+    readers = _readers(sb.world, 3)
+    sb.assign(movie.rating_key, *(u.username for u in readers))
+    for user in readers:
+        sb.mark(user.username, movie.rating_key)
+    sb.ingest()
+    with sb.store() as store:
+        assignees = len(store.records("ingest/watch_state_targets"))
+    sb.pms.fail("down", path="/library/metadata/")
+    sb.pms.clear_log()
+    sb.ingest()
+    sb.queue()
+    assert movie.rating_key not in sb.queued()
+    reasons = [r for (r,) in sb.query("SELECT reason FROM plex_watch_unread")]
+    assert len(reasons) == assignees and all(r.startswith("Plex not read: Plex at") for r in reasons), reasons
+    assert len(sb.pms.requests_to("/library/metadata/")) == 1, "nobody after the first failure waits on Plex"
