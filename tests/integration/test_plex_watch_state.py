@@ -3,8 +3,6 @@ Marquee reads it with their own tokens from plex.tv over loopback, and the queue
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from plexapi.myplex import MyPlexAccount
@@ -48,7 +46,6 @@ def _readers(world, n: int):
 class WatchSandbox(EnforceSandbox):
     def as_user(self, username: str) -> PlexServer:
         """PlexServer with the user's own token, got from plex.tv the way plexapi does (MyPlexUser.get_token)."""
-        os.environ["PLEXAPI_PLEXAPI_AUTORELOAD"] = "false"
         settings = self.settings()
         session = make_session(settings.plex)
         account = MyPlexAccount(token=self.world.owner_token, session=session)
