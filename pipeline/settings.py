@@ -279,6 +279,15 @@ class RetentionSettings(Section):
     reader_keeps: Literal["off", "on"] = "on"  # readers may keep a leaving title from the e-mail (needs web.public_url)
     reader_keeps_per_month: int = Field(3, ge=1, le=100)  # keeps one reader may ask for per calendar month
     assign_requesters: bool = False  # a Seerr request assigns its title (movie, season or show) to the requester
+    # where an assignee's watch is read: Tautulli's plays and/or their own watch state in Plex (viewCount)
+    watch_sources: list[Literal["tautulli", "plex"]] = ["tautulli", "plex"]
+
+    @field_validator("watch_sources")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('must name at least one of "tautulli" and "plex" (nothing would ever count as watched)')
+        return list(dict.fromkeys(value))
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod

@@ -58,6 +58,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
     policy = MediaPolicy.from_settings(settings)
     _audit_queue_changes(audit, before, entries, inputs.keeps)
     _report_held(audit, notifier, result, synced.held)
+    _report_unread(audit, notifier, result, inputs.watch_unread_line())
     _report_relisted(store, audit, notifier, result, now, mark=apply)
     # The notice comes before the act: tell each concerned reader not told yet, then let the wait start from it.
     told = send_leaving_soon(store, settings, clock, entries, apply=apply)
@@ -347,6 +348,14 @@ def _report_held(audit: Audit, notifier, result: MediaResult, held: list) -> Non
         audit.record(AuditRow("media", h.rating_key, h.name, "delete", "skipped", h.reason))
         notifier.add("info", h.reason)
         result.lines.append(f"held      {h.name}: {h.reason}")
+
+
+def _report_unread(audit: Audit, notifier, result: MediaResult, line: str | None) -> None:
+    """Assignees whose Plex watch state could not be read: one line in the plan, the audit and the admin report."""
+    if line:
+        audit.record(AuditRow("run", None, None, "queue", "skipped", line))
+        notifier.add("info", line)
+        result.lines.append(line)
 
 
 def _report_relisted(store, audit: Audit, notifier, result: MediaResult, now: datetime, *, mark: bool) -> None:

@@ -76,11 +76,15 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     items, skipped = _ingest_plex(store, settings, now, plex_session)
     store.execute("ingest/record_plex_outcome", dict(
         run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
+    from pipeline.ingest.plex_watch import ingest_watch_state
     from pipeline.ingest.seerr import ingest_seerr_line
 
     seerr = ingest_seerr_line(store, settings, clock.now())
+    # For media_assignments as the last queue refresh or `invoke assign` left them (docs/retention.md).
+    watch = ingest_watch_state(store, settings, clock.now(), session=plex_session, skipped=skipped)
+    notes = [n for n in (seerr, watch.line() if watch and (watch.users or watch.unread) else None) if n]
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
+                         client.requests, time.monotonic() - began, history.pages, notes)
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:

@@ -28,6 +28,18 @@ class MediaInputs:
     noticed: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (user, item) -> notice sent at
     viewers: dict[int, list[int]] = field(default_factory=dict)  # item -> who played it lately or part-watched it
     unreachable: set[int] = field(default_factory=set)  # readers without an e-mail address
+    # assignees whose own watch state Plex could not give at the last ingest: (name, why); counted as not watched
+    watch_unread: list[tuple[str, str]] = field(default_factory=list)
+
+    def watch_unread_line(self) -> str | None:
+        """One line naming the assignees Plex's watch state was not read for, or None."""
+        if not self.watch_unread:
+            return None
+        by_reason: dict[str, list[str]] = {}
+        for name, why in self.watch_unread:
+            by_reason.setdefault(why, []).append(name)
+        who = "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
+        return f"Plex watch state not read for {who}: counted as not watched per Plex"
 
 
 def load_rules(store: Store, settings: Settings) -> list[Rule]:
@@ -40,6 +52,17 @@ def load_rules(store: Store, settings: Settings) -> list[Rule]:
             raise ConfigError(f"{file.path} [[rule]] #{n} ({rule.name!r}): library {rule.library!r} is not a Plex "
                               f"library (libraries: {', '.join(libraries)})")
     return list(file.rules)
+
+
+def watches(store: Store, settings: Settings) -> list[Watch]:
+    """The assignees' watches from the sources retention.watch_sources names, and their "I'm done with it"."""
+    sources = settings.retention.watch_sources
+    out = [Watch(*row, "done") for row in store.execute("retention/done_watches")]
+    if "tautulli" in sources:
+        out += [Watch(*row, "tautulli") for row in store.execute("retention/assigned_watches")]
+    if "plex" in sources:
+        out += [Watch(*row, "plex") for row in store.execute("retention/plex_watches")]
+    return out
 
 
 def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs:
@@ -58,8 +81,7 @@ def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs
     return MediaInputs(
         items=items,
         assignments=[Assignment(*row) for row in store.execute("retention/assignments_merged")],
-        watches=[Watch(*row) for row in store.execute("retention/assigned_watches")]
-        + [Watch(*row) for row in store.execute("retention/done_watches")],
+        watches=watches(store, settings),
         keeps=[Keep(*row) for row in store.execute("retention/keeps_all")],
         rules=load_rules(store, settings),
         names=dict(store.execute("retention/user_names")),
@@ -69,4 +91,6 @@ def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs
         viewers=dict(store.execute(
             "retention/recent_viewers", {"since": now - timedelta(days=settings.retention.notice_recent_days)})),
         unreachable={r[0] for r in store.execute("retention/unreachable_users")},
+        watch_unread=[(name, why) for _, name, why in store.execute("retention/watch_unread")]
+        if "plex" in settings.retention.watch_sources else [],
     )

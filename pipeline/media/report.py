@@ -36,9 +36,11 @@ def when(scheduled_at: datetime, now: datetime) -> str:
 def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     """Recompute the queue, then list every pending deletion: status, date, size, title, who it is for, why."""
     now = clock.now()
-    entries, synced, _ = refresh(store, settings, now)
+    entries, synced, inputs = refresh(store, settings, now)
     names = dict(store.execute("retention/user_names"))
     held = [f"Held: {h.reason}" for h in synced.held]
+    unread = inputs.watch_unread_line()
+    held += [unread] if unread else []
     if not entries:
         lines = ["Nothing is queued for deletion.",
                  "An item is queued once every user assigned to it has watched it (assign with `invoke assign`, "

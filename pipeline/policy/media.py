@@ -65,13 +65,18 @@ class Assignment:
     assigned_at: datetime
 
 
+PLEX_ONLY = "watched per Plex (no play in Tautulli)"
+
+
 @dataclass(frozen=True)
 class Watch:
-    """The moment a play with watched_status == 1 finished."""
+    """The moment a user finished an item: a play with watched_status == 1 ("tautulli"), their own watch state
+    in Plex ("plex": viewCount > 0, at lastViewedAt), or their "I'm done with it" ("done")."""
 
     user_id: int
     rating_key: int
     watched_at: datetime
+    source: str = "tautulli"
 
 
 @dataclass(frozen=True)
@@ -173,13 +178,14 @@ def _assignees(item: MediaItem, by_target: Mapping[int, set[int]]) -> set[int]:
     return users
 
 
-def _assigned_entry(item, users, last_watch, delay, names) -> QueueEntry | None:
+def _assigned_entry(item, users, last_watch, delay, names, plex_only=frozenset()) -> QueueEntry | None:
     finished = {u: last_watch.get((u, item.rating_key)) for u in users}
     if any(at is None for at in finished.values()):
         return None  # someone assigned has not watched it: it stays
     last = max(finished.values())
     who = ", ".join(
-        f"{names.get(u, f'user {u}')} at {_utc(at)}" for u, at in sorted(finished.items(), key=lambda p: (p[1], p[0]))
+        f"{names.get(u, f'user {u}')} at {_utc(at)}" + (f", {PLEX_ONLY}" if (u, item.rating_key) in plex_only else "")
+        for u, at in sorted(finished.items(), key=lambda p: (p[1], p[0]))
     )
     return QueueEntry(
         rating_key=item.rating_key,
@@ -247,13 +253,17 @@ def queue(
     by_target: dict[int, set[int]] = defaultdict(set)
     for a in assignments:
         by_target[a.target_rating_key].add(a.user_id)
-    # A rewatch counts from its end: someone still watching it again delays the deletion.
+    # A rewatch counts from its end: someone still watching it again delays the deletion. Each watch is of one
+    # movie or episode (a show's own view count never counts); any source counts, the latest end wins.
     last_watch: dict[tuple[int, int], datetime] = {}
+    sources: dict[tuple[int, int], set[str]] = defaultdict(set)
     for w in watches:
         if w.watched_at <= now:
             key = (w.user_id, w.rating_key)
+            sources[key].add(w.source)
             if key not in last_watch or w.watched_at > last_watch[key]:
                 last_watch[key] = w.watched_at
+    plex_only = frozenset(k for k, s in sources.items() if s == {"plex"})
 
     entries = []
     for item in {i.rating_key: i for i in items}.values():
@@ -263,7 +273,7 @@ def queue(
             continue
         users = _assignees(item, by_target)
         if users:
-            entry = _assigned_entry(item, users, last_watch, delay, names)
+            entry = _assigned_entry(item, users, last_watch, delay, names, plex_only)
         else:
             entry = _rule_entry(item, rules, now, delay)
         if entry is None:

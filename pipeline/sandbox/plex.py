@@ -1,4 +1,9 @@
-"""A Plex Media Server on loopback that unmodified plexapi can browse, page through and delete from."""
+"""A Plex Media Server on loopback that unmodified plexapi can browse, page through and delete from.
+
+The owner's token opens every route. A shared user's token (the accessToken plex.tv lists for their share)
+opens the browsing routes and /:/scrobble, /:/unscrobble, with that user's own viewCount, viewOffset and
+lastViewedAt on each item, and only the libraries their share opens, as a real PMS answers them.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ import numpy as np
 
 from pipeline.sandbox import plex_xml as px
 from pipeline.sandbox.http import Request, Response, SandboxServer
+from pipeline.sandbox.plex_views import SHARED_ROUTES, UNAUTHORIZED as _UNAUTHORIZED, leaves_of, mark, user_views
 from pipeline.sandbox.poster import poster
-from pipeline.sandbox.world import Item, Section, World
+from pipeline.sandbox.world import Item, SandboxUser, Section, World
 
 SEARCH_TYPES = {1: "movie", 2: "show", 3: "season", 4: "episode", 8: "artist", 9: "album", 10: "track",
                 18: "collection"}
@@ -53,7 +59,8 @@ class _Index:
     by_section: dict[tuple[int, str], list[Item]] = field(default_factory=dict)
     children: dict[int, list[Item]] = field(default_factory=dict)
     leaves: dict[int, list[Item]] = field(default_factory=dict)
-    views: dict[int, tuple[int, int]] = field(default_factory=dict)   # owner's (count, last viewed) per rk
+    # user_id -> rk -> (viewCount, viewOffset ms, lastViewedAt), filled per user on first ask
+    views: dict[int, dict[int, tuple[int, int, int | None]]] = field(default_factory=dict)
     first_added: dict[int, int] = field(default_factory=dict)         # section -> earliest addedAt
     rendered: dict[int, bytes] = field(default_factory=dict)          # rk -> its XML, for this version only
 
@@ -77,14 +84,7 @@ def _build_index(world: World, version: tuple) -> _Index:
     for items in leaves.values():
         items.sort(key=lambda i: (i.parent_index or 0, i.index or 0, i.rating_key))
 
-    views: dict[int, tuple[int, int]] = {}
-    cols = world.plays.cols
-    if len(world.plays):
-        mine = (cols["user_id"] == world.owner.user_id) & (cols["watched_status"] >= 1.0)
-        for rk, stopped in zip(cols["rating_key"][mine].tolist(), cols["stopped"][mine].tolist()):
-            count, last = views.get(rk, (0, 0))
-            views[rk] = (count + 1, max(last, stopped))
-    return _Index(version, dict(by_section), dict(children), dict(leaves), views, first_added)
+    return _Index(version, dict(by_section), dict(children), dict(leaves), {}, first_added)
 
 
 class PlexSandbox(SandboxServer):
@@ -99,6 +99,7 @@ class PlexSandbox(SandboxServer):
         self.allow_media_deletion = allow_media_deletion
         self.deleted: list[int] = []          # rating keys removed through DELETE, in order
         self.edits: list[TagEdit] = []        # collection tag edits accepted through PUT, in order
+        self.revoked: set[int] = set()        # user ids whose share token PMS refuses (401), as after an unshare
         self._world_lock = threading.RLock()
         self._generation = 0
         self._index: _Index | None = None
@@ -121,26 +122,48 @@ class PlexSandbox(SandboxServer):
             ("GET", re.compile(r"/status/sessions"), self._sessions),
             ("GET", re.compile(r"/status/sessions/history/all"), self._history_all),
             ("GET", re.compile(r"/accounts/?"), self._accounts),
+            ("GET", re.compile(r"/:/scrobble"), self._scrobble),
+            ("GET", re.compile(r"/:/unscrobble"), self._unscrobble),
         ]
 
     # -- dispatch -------------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
-        token = request.headers.get("x-plex-token") or request.query.get("X-Plex-Token")
-        if token != self.world.owner_token:
-            return Response(401, b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
-                                 b"</body></html>", "text/html")
+        account = self._account(request)
+        if account is None:
+            return _UNAUTHORIZED
         method = "GET" if request.method == "HEAD" else request.method
         path_found = False
         for verb, pattern, handler in self._routes:
             match = pattern.fullmatch(request.path)
             if match:
                 path_found = True
+                if not account.is_owner and handler.__name__ not in SHARED_ROUTES:
+                    return _UNAUTHORIZED  # a shared user browses and marks; the rest is the owner's
                 if verb == method:
                     try:
                         return handler(request, *match.groups())
                     except ValueError:  # a non-numeric paging header or filter, as PMS answers it
                         return self._bad("Bad Request")
         return Response(405 if path_found else 404, b"", "text/html")
+
+    def _account(self, request: Request) -> SandboxUser | None:
+        """Whose token the request carries: the owner's, a shared user's (their plex.tv accessToken), or nobody's."""
+        token = request.headers.get("x-plex-token") or request.query.get("X-Plex-Token")
+        if not token:
+            return None
+        if token == self.world.owner_token:
+            return self.world.owner
+        return next((u for u in self.world.users if not u.is_owner and u.has_share and u.share_id is not None
+                     and u.user_id not in self.revoked and token == self.world.share_token(u.user_id)), None)
+
+    def _opens(self, account: SandboxUser, section_id: int) -> bool:
+        return account.is_owner or account.all_libraries or section_id in account.section_ids
+
+    def views_of(self, idx: _Index, user_id: int) -> dict[int, tuple[int, int, int | None]]:
+        with self._world_lock:
+            if user_id not in idx.views:
+                idx.views[user_id] = user_views(self.world, user_id)
+            return idx.views[user_id]
 
     def invalidate(self) -> None:
         """Forget cached lists; call after changing world.items in place without bumping a section."""
@@ -184,20 +207,28 @@ class PlexSandbox(SandboxServer):
     def _section(self, section_id: int) -> Section | None:
         return next((s for s in self.world.sections if s.section_id == section_id), None)
 
-    def _item_el(self, idx: _Index, item: Item):
+    def _item_el(self, idx: _Index, item: Item, user_id: int):
         kids = idx.children.get(item.rating_key, [])
         leaves = kids if item.type in ("season", "album") else idx.leaves.get(item.rating_key, [])
+        views = self.views_of(idx, user_id)
+        viewed = sum(1 for leaf in leaves if views.get(leaf.rating_key, (0,))[0] > 0)
         return px.item_element(self.world, item, child_count=len(kids), leaf_count=len(leaves),
-                               views=idx.views.get(item.rating_key))
+                               views=views.get(item.rating_key), viewed_leaves=viewed)
 
     def _list(self, request: Request, idx: _Index, items: list[Item], **container: object) -> Response:
+        account = self._account(request) or self.world.owner
+        if not account.is_owner:
+            items = [i for i in items if self._opens(account, i.section_id)]
         root, page = self._paged(request, items, **container)
         parts = []
         for item in page:
+            if not account.is_owner:  # another user's view state: not the owner's cached XML
+                parts.append(px.fragment(self._item_el(idx, item, account.user_id)))
+                continue
             # Serialising is most of a page's cost; an item's XML only changes with a new index version.
             body = idx.rendered.get(item.rating_key)
             if body is None:
-                body = idx.rendered[item.rating_key] = px.fragment(self._item_el(idx, item))
+                body = idx.rendered[item.rating_key] = px.fragment(self._item_el(idx, item, account.user_id))
             parts.append(body)
         return Response(200, px.render_with(root, parts), px.XML)
 
@@ -221,8 +252,10 @@ class PlexSandbox(SandboxServer):
 
     def _sections(self, request: Request) -> Response:
         idx = self.index()
-        root = px.element("MediaContainer", size=len(self.world.sections), allowSync="0", title1="Plex Library")
-        for s in self.world.sections:
+        account = self._account(request) or self.world.owner
+        sections = [s for s in self.world.sections if self._opens(account, s.section_id)]
+        root = px.element("MediaContainer", size=len(sections), allowSync="0", title1="Plex Library")
+        for s in sections:
             created = idx.first_added.get(s.section_id, s.updated_at) - 86_400
             # contentChangedAt is opaque in PMS (a change counter); ours follows the section's updated_at.
             root.append(px.section_directory(self.world, s, created, str(s.updated_at)))
@@ -299,7 +332,9 @@ class PlexSandbox(SandboxServer):
 
     def _metadata(self, request: Request, keys: str) -> Response:
         idx = self.index()
-        found = [self.world.items[int(k)] for k in keys.split(",") if int(k) in self.world.items]
+        account = self._account(request) or self.world.owner
+        found = [self.world.items[int(k)] for k in keys.split(",") if int(k) in self.world.items
+                 and self._opens(account, self.world.items[int(k)].section_id)]
         if not found:
             return self._bad("Not Found", 404)
         first = found[0]
@@ -433,6 +468,29 @@ class PlexSandbox(SandboxServer):
                 viewed_at=int(cols["stopped"][row]), account_id=1 if user_id == owner_id else user_id,
                 device_id=int(cols["platform"][row]) + 1))
         return self._xml(root)
+
+    def _scrobble(self, request: Request) -> Response:
+        """GET /:/scrobble?key=<rk>&identifier=com.plexapp.plugins.library: watched once more, as the token's user."""
+        return self._mark(request, watched=True)
+
+    def _unscrobble(self, request: Request) -> Response:
+        """GET /:/unscrobble?key=<rk>&identifier=...: unwatched (no views, no offset), as the token's user."""
+        return self._mark(request, watched=False)
+
+    def _mark(self, request: Request, *, watched: bool) -> Response:
+        if request.query.get("identifier") != "com.plexapp.plugins.library":
+            return self._bad("Bad Request")
+        account = self._account(request)
+        assert account is not None  # handle() answered 401 already
+        with self._world_lock:
+            item = self.world.items.get(int(request.query.get("key", "")))
+            if item is None or not self._opens(account, item.section_id):
+                return self._bad("Not Found", 404)
+            idx = self.index()
+            leaves = leaves_of(item, idx.children, idx.leaves)
+            mark(self.world, account.user_id, leaves, self.views_of(idx, account.user_id), watched=watched)
+            self._generation += 1
+        return Response(200, b"", px.XML)
 
     def _accounts(self, request: Request) -> Response:
         users = sorted(self.world.users, key=lambda u: (not u.is_owner, u.user_id))

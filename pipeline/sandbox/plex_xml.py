@@ -97,9 +97,11 @@ def agent_guids(item: Item) -> list[str]:
 
 
 def item_element(world: World, item: Item, *, child_count: int | None = None, leaf_count: int | None = None,
-                 views: tuple[int, int] | None = None, guids: bool = True) -> Element:
+                 views: tuple[int, int, int | None] | None = None, viewed_leaves: int = 0,
+                 guids: bool = True) -> Element:
     """One metadata item as /all, /children, /allLeaves and /library/metadata show it.
 
+    views: the token's own (viewCount, viewOffset ms, lastViewedAt); viewed_leaves: its viewedLeafCount.
     guids: add the agents' <Guid> children. PMS always does on /library/metadata/{rk} and in listings
     only with includeGuids=1, which plexapi sends on every listing it builds.
     """
@@ -124,11 +126,13 @@ def item_element(world: World, item: Item, *, child_count: int | None = None, le
                      grandparentTitle=item.grandparent_title,
                      grandparentThumb=f"/library/metadata/{gp}/thumb/{item.updated_at}")
     if item.type in ("show", "artist"):
-        attrs.update(childCount=child_count or 0, leafCount=leaf_count or 0, viewedLeafCount="0")
+        attrs.update(childCount=child_count or 0, leafCount=leaf_count or 0, viewedLeafCount=viewed_leaves)
     elif item.type in ("season", "album"):
-        attrs.update(leafCount=leaf_count or 0, viewedLeafCount="0")
-    if views and views[0]:
-        attrs.update(viewCount=views[0], lastViewedAt=views[1])
+        attrs.update(leafCount=leaf_count or 0, viewedLeafCount=viewed_leaves)
+    elif views:
+        # PMS leaves out viewCount for an unwatched item and viewOffset for one not started.
+        count, offset, last = views
+        attrs.update(viewCount=count or None, viewOffset=offset or None, lastViewedAt=last)
     el = element(tag, **attrs)
     if item.type in LEAF_TYPES:
         _media(el, item)

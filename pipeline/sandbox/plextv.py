@@ -251,7 +251,7 @@ class PlexTvSandbox(SandboxServer):
             chosen = set(self._user_sections(u))
             # acceptedAt is "0" while the invite is pending, as plex.tv reports it.
             el = element("SharedServer", root, id=u.share_id, username=u.username, email=u.email or "",
-                         userID=u.user_id, accessToken=_digest("share-token", w.owner_token, u.user_id)[:20],
+                         userID=u.user_id, accessToken=w.share_token(u.user_id),
                          name=w.server_name, acceptedAt=u.accepted_at or 0, invitedAt=u.invited_at or 0,
                          allowSync="1", allowCameraUpload="0", allowChannels="0", allowTuners="0",
                          allowSubtitleAdmin="0", owned="1", allLibraries=flag(u.all_libraries), filterAll="",

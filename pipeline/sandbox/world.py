@@ -7,6 +7,7 @@ Tautulli's JSON rows only when a page is served.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -160,10 +161,17 @@ class World:
     plays: Plays = field(default_factory=Plays.empty)
     activity: list[dict] = field(default_factory=list)  # sessions playing now (Tautulli get_activity)
     version: str = "1.41.3.9314-a0bfb8370"
+    # (user_id, rating_key) -> (viewCount, viewOffset ms, lastViewedAt): set by /:/scrobble and /:/unscrobble
+    # (or a test), and replacing what that user's plays imply for that item, as a mark in Plex does.
+    view_marks: dict[tuple[int, int], tuple[int, int, int | None]] = field(default_factory=dict)
 
     @property
     def owner(self) -> SandboxUser:
         return next(u for u in self.users if u.is_owner)
+
+    def share_token(self, user_id: int) -> str:
+        """The accessToken plex.tv lists for a user's share of this server; the Plex sandbox accepts it as theirs."""
+        return hashlib.sha1(f"share-token:{self.owner_token}:{user_id}".encode()).hexdigest()[:20]
 
     def user(self, user_id: int) -> SandboxUser:
         return next(u for u in self.users if u.user_id == user_id)

@@ -251,3 +251,58 @@ def test_delete_needs_the_token(pms, world):
     rk = world.section_items(1, "movie")[0].rating_key
     assert requests.delete(f"{pms.url}/library/metadata/{rk}").status_code == 401
     assert rk in world.items and pms.deleted == []
+
+
+# -- each user's own watch state (issue #13) ----------------------------------------------------------------
+def test_each_token_sees_and_marks_its_own_view_state(plex, pms, world):
+    from plexapi.exceptions import Unauthorized
+    from plexapi.server import PlexServer
+
+    server, account = plex
+    shared = [u for u in world.users if not u.is_owner and u.has_share and u.share_id and u.all_libraries][:2]
+    alice, bob = (account.user(u.username) for u in shared)
+    as_alice = PlexServer(pms.url, alice.get_token(world.machine_identifier), session=server._session)
+    as_bob = PlexServer(pms.url, bob.get_token(world.machine_identifier), session=server._session)
+    played = set(world.plays.cols["rating_key"].tolist())
+    movie = next(i for i in sorted(world.items.values(), key=lambda i: i.rating_key)
+                 if i.type == "movie" and i.rating_key not in played)
+
+    as_alice.fetchItem(movie.rating_key).markWatched()
+    seen = as_alice.fetchItem(movie.rating_key)
+    assert seen.viewCount == 1 and seen.isWatched and seen.lastViewedAt is not None
+    assert as_bob.fetchItem(movie.rating_key).viewCount == 0, "bob's state is his own"
+    assert server.fetchItem(movie.rating_key).viewCount == 0, "so is the owner's"
+    [marked] = [r for r in pms.requests if r.path == "/:/scrobble"]
+    assert marked.query == {"key": str(movie.rating_key), "identifier": "com.plexapp.plugins.library"}
+
+    as_alice.fetchItem(movie.rating_key).markUnwatched()
+    assert as_alice.fetchItem(movie.rating_key).viewCount == 0
+
+    # An unfinished play leaves its offset, as PMS keeps it; a watched one its count (both from the world's plays).
+    cols = world.plays.cols
+    row = next(i for i in range(len(world.plays)) if cols["user_id"][i] == shared[0].user_id
+               and cols["watched_status"][i] < 1 and cols["percent"][i] > 0
+               and not ((cols["user_id"] == shared[0].user_id) & (cols["rating_key"] == cols["rating_key"][i])
+                        & (cols["watched_status"] >= 1)).any())
+    partial = as_alice.fetchItem(int(cols["rating_key"][row]))
+    assert partial.viewCount == 0 and partial.viewOffset > 0
+
+    with pytest.raises(Unauthorized):  # a shared user browses and marks; deleting is the owner's
+        as_alice.fetchItem(movie.rating_key).delete()
+    assert movie.rating_key in world.items
+
+
+def test_a_shared_token_sees_only_the_libraries_its_share_opens(plex, pms, world):
+    from plexapi.server import PlexServer
+
+    server, account = plex
+    user = next(u for u in world.users if not u.is_owner and u.has_share and u.share_id and not u.all_libraries)
+    as_user = PlexServer(pms.url, account.user(user.username).get_token(world.machine_identifier),
+                         session=server._session)
+    assert {int(s.key) for s in as_user.library.sections()} == set(user.section_ids)
+    hidden = next(i for i in world.items.values() if i.type in ("movie", "episode", "track")
+                  and i.section_id not in user.section_ids)
+    with pytest.raises(NotFound):
+        as_user.fetchItem(hidden.rating_key)
+    assert as_user.fetchItem(next(i.rating_key for i in world.items.values()
+                                  if i.section_id in user.section_ids)).ratingKey

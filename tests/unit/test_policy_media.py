@@ -263,3 +263,27 @@ def test_rule_validate_through_queue(rule, message):
 def test_naive_now_is_refused():
     with pytest.raises(ValueError, match="aware"):
         queue([], [], [], [], [], datetime(2026, 11, 1), POLICY)
+
+
+# -- Plex's own watch state (issue #13) ---------------------------------------------------------------------------
+
+def test_a_watch_only_plex_knows_counts_and_the_reason_says_so():
+    (entry,) = queue([movie(1)], [assign(1, ALICE), assign(1, BOB)],
+                     [Watch(ALICE, 1, at(-5), "plex"), Watch(BOB, 1, at(-3), "tautulli")], [], [], at(), POLICY,
+                     names={ALICE: "alice", BOB: "bob"})
+    assert entry.scheduled_at == at(-2)
+    assert "alice at 2026-10-27 00:00 UTC, watched per Plex (no play in Tautulli)" in entry.reason
+    assert entry.reason.count("watched per Plex") == 1, "bob's play is Tautulli's"
+
+
+def test_a_watch_both_sources_know_is_tautullis_and_the_later_end_wins():
+    (entry,) = queue([movie(1)], [assign(1, ALICE)],
+                     [Watch(ALICE, 1, at(-5), "tautulli"), Watch(ALICE, 1, at(-4), "plex")], [], [], at(), POLICY)
+    assert entry.scheduled_at == at(-3)
+    assert "per Plex" not in entry.reason
+
+
+def test_a_plex_watch_of_a_show_counts_for_none_of_its_episodes():
+    entries = queue(SHOW, [assign(100, ALICE)], [Watch(ALICE, 100, at(-5), "plex"), Watch(ALICE, 102, at(-5), "plex")],
+                    [], [], at(), POLICY)
+    assert [e.rating_key for e in entries] == [102]

@@ -141,3 +141,20 @@ def test_caps_are_never_exceeded(rows, max_count, max_bytes):
     if max_count is None and max_bytes is None:
         assert len(result.to_delete) == len(entries)
     assert all(w.why == "cap" for w in result.waiting)
+
+
+@given(worlds, st.randoms(use_true_random=False))
+def test_where_a_watch_was_read_changes_the_words_never_the_decision(world, rnd):
+    """Tautulli, Plex (issue #13) or a reader's "done": any counts the same, so no source deletes sooner."""
+    from dataclasses import replace
+
+    from pipeline.policy.media import PLEX_ONLY
+
+    relabelled = [replace(w, source=rnd.choice(["tautulli", "plex", "done"])) for w in world["watches"]]
+    before, _ = run(world)
+    after, _ = run({**world, "watches": relabelled})
+    assert [(e.rating_key, e.scheduled_at, e.users) for e in after] == \
+        [(e.rating_key, e.scheduled_at, e.users) for e in before]
+    assert not any(PLEX_ONLY in e.reason for e in before)
+    if not any(w.source == "plex" for w in relabelled):
+        assert not any(PLEX_ONLY in e.reason for e in after)
