@@ -124,6 +124,7 @@ class NewsletterSettings(Section):
     backfill: int = Field(8, ge=0, le=520)  # past periods to build when the store has no issue yet
     top_n: int = Field(10, ge=3, le=50)  # length of the top lists
     yearly: bool = True  # the first build after a year ends freezes "<year> in review", sent once as its own e-mail
+    coming_soon_days: int = Field(14, ge=0, le=90)  # "Coming soon" from the Sonarr/Radarr calendars, this far ahead; 0: off
 
 
 class SiteSettings(Section):
@@ -279,6 +280,7 @@ class RetentionSettings(Section):
     reader_keeps: Literal["off", "on"] = "on"  # readers may keep a leaving title from the e-mail (needs web.public_url)
     reader_keeps_per_month: int = Field(3, ge=1, le=100)  # keeps one reader may ask for per calendar month
     assign_requesters: bool = False  # a Seerr request assigns its title (movie, season or show) to the requester
+    series_exclusion: bool = False  # a whole series deleted: unmonitor it in Sonarr and add a Sonarr import exclusion
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod

@@ -78,9 +78,12 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
         run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
     from pipeline.ingest.seerr import ingest_seerr_line
 
+    from pipeline.ingest.calendar import ingest_calendars
+
     seerr = ingest_seerr_line(store, settings, clock.now())
+    notes = ([seerr] if seerr else []) + ingest_calendars(store, settings, clock.now())
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
+                         client.requests, time.monotonic() - began, history.pages, notes)
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:

@@ -1,9 +1,9 @@
 """Sonarr and Radarr on loopback: the slice of their v3 JSON APIs that Marquee's retention cascade uses.
 
 Routes, payloads and status codes follow Sonarr's src/Sonarr.Api.V3 and Radarr's src/Radarr.Api.V3
-controllers (EpisodeController, EpisodeFileController, SeriesController, MovieController,
-MovieEditorController, MovieFileController, ImportListExclusionController, SystemController,
-HealthController). What the world holds is in arr_seed.py, including which items are left out.
+controllers (EpisodeController, EpisodeFileController, SeriesController, SeriesEditorController,
+CalendarController, MovieController, MovieEditorController, MovieFileController, ImportListExclusionController,
+SystemController, HealthController). What the world holds is in arr_seed.py, including which items are left out.
 
 One deliberate difference: the real apps also take the key as `?apikey=` or a Bearer token; the
 sandbox wants the X-Api-Key header only, so a client that leaks the key into a URL fails loudly.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from pipeline.sandbox.arr_seed import RadarrData, SonarrData, api_key, iso
@@ -41,6 +42,22 @@ def _invalid(prop: str, message: str, value: Any, code: str) -> Response:
 
 def _ids(value: str | None) -> list[int]:
     return [int(v) for v in (value or "").split(",") if v.strip()]
+
+
+def _when(value: str | None) -> datetime | None:
+    """A query's DateTime as ASP.NET binds it: an ISO date or date-time, UTC when no offset is given."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))  # a bad value raises ValueError: a 400
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _window(request: Request) -> tuple[datetime, datetime, bool]:
+    """CalendarController's start (default today), end (default start + 2 days) and unmonitored flag."""
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _when(request.query.get("start")) or today
+    end = _when(request.query.get("end")) or start + timedelta(days=2)
+    return start, end, request.query.get("unmonitored", "false").lower() == "true"
 
 
 class ArrSandbox(SandboxServer):
@@ -130,7 +147,13 @@ class SonarrSandbox(ArrSandbox):
             ("GET", re.compile(r"/api/v3/episodefile"), self._files),
             ("GET", re.compile(r"/api/v3/episodefile/(\d+)"), self._file),
             ("DELETE", re.compile(r"/api/v3/episodefile/(\d+)"), self._delete_file),
+            ("GET", re.compile(r"/api/v3/calendar"), self._calendar),
+            ("PUT", re.compile(r"/api/v3/series/editor"), self._series_editor),
+            ("GET", re.compile(r"/api/v3/importlistexclusion"), self._exclusions),
+            ("POST", re.compile(r"/api/v3/importlistexclusion"), self._add_exclusion),
+            ("DELETE", re.compile(r"/api/v3/importlistexclusion/(\d+)"), self._delete_exclusion),
         ]
+        self.exclusions: dict[int, dict] = {}  # ImportListExclusionResource by id
 
     # -- test helpers --------------------------------------------------------------------------------
     def series_for(self, rating_key: int) -> dict | None:
@@ -219,6 +242,53 @@ class SonarrSandbox(ArrSandbox):
                 e.update(episodeFileId=0, hasFile=False)
         return Response(200, b"", JSON)
 
+    def _calendar(self, request: Request, body: Any) -> Response:
+        """GET calendar: episodes airing in [start, end] (airDateUtc), the monitored ones unless unmonitored=true,
+        oldest first; includeSeries=true embeds each one's series, as CalendarController does."""
+        start, end, unmonitored = _window(request)
+        with_series = request.query.get("includeSeries", "false").lower() == "true"
+        out = []
+        for e in self.data.episodes.values():
+            airs = _when(e.get("airDateUtc"))
+            series = self.data.series[e["seriesId"]]
+            if airs is None or not start <= airs <= end:
+                continue
+            if not unmonitored and not (e["monitored"] and series["monitored"]):
+                continue
+            out.append({**e, "series": self.data.series_resource(e["seriesId"])} if with_series else dict(e))
+        out.sort(key=lambda e: (e["airDateUtc"], e["id"]))
+        return _json(out)
+
+    def _series_editor(self, request: Request, body: Any) -> Response:
+        """PUT series/editor {"seriesIds": [...], "monitored": bool}: 202 with the series (SeriesEditorController)."""
+        if not isinstance(body, dict) or not isinstance(body.get("seriesIds"), list):
+            return _error(400, "seriesIds must be provided")
+        ids = [int(i) for i in body["seriesIds"] if int(i) in self.data.series]
+        for sid in ids:
+            if body.get("monitored") is not None:
+                self.data.series[sid]["monitored"] = bool(body["monitored"])
+        return _json([self.data.series_resource(sid) for sid in ids], 202)
+
+    def _exclusions(self, request: Request, body: Any) -> Response:
+        return _json([dict(x) for x in self.exclusions.values()])
+
+    def _add_exclusion(self, request: Request, body: Any) -> Response:
+        """POST importlistexclusion {tvdbId, title}: 201, or 400 from the validators (a repeat too)."""
+        body = body if isinstance(body, dict) else {}
+        tvdb, title = body.get("tvdbId") or 0, body.get("title") or ""
+        if not tvdb:
+            return _invalid("TvdbId", "'Tvdb Id' must not be empty.", tvdb, "NotEmptyValidator")
+        if any(x["tvdbId"] == tvdb for x in self.exclusions.values()):
+            return _invalid("TvdbId", "This exclusion has already been added.", tvdb,
+                            "ImportListExclusionExistsValidator")
+        xid = max(self.exclusions, default=0) + 1
+        self.exclusions[xid] = {"id": xid, "tvdbId": int(tvdb), "title": str(title)}
+        return _json(self.exclusions[xid], 201)
+
+    def _delete_exclusion(self, request: Request, body: Any, xid: int) -> Response:
+        self.exclusions.pop(xid, None)
+        return Response(200, b"", JSON)
+
 
 class RadarrSandbox(ArrSandbox):
     """Movies, movie files and import exclusions of a World (arr_seed.RadarrData)."""
@@ -243,6 +313,7 @@ class RadarrSandbox(ArrSandbox):
             ("POST", re.compile(r"/api/v3/exclusions"), self._add_exclusion),
             ("GET", re.compile(r"/api/v3/exclusions/(\d+)"), self._exclusion),
             ("DELETE", re.compile(r"/api/v3/exclusions/(\d+)"), self._delete_exclusion),
+            ("GET", re.compile(r"/api/v3/calendar"), self._calendar),
         ]
 
     # -- test helpers --------------------------------------------------------------------------------
@@ -303,6 +374,19 @@ class RadarrSandbox(ArrSandbox):
 
     def _exclusions(self, request: Request, body: Any) -> Response:
         return _json(self.exclusions)
+
+    def _calendar(self, request: Request, body: Any) -> Response:
+        """GET calendar: movies whose cinema, digital or physical release falls in [start, end], the monitored
+        ones unless unmonitored=true (CalendarController)."""
+        start, end, unmonitored = _window(request)
+        out = []
+        for mid, movie in sorted(self.data.movies.items()):
+            dates = [_when(movie.get(k)) for k in ("inCinemas", "digitalRelease", "physicalRelease")]
+            if not any(d is not None and start <= d <= end for d in dates):
+                continue
+            if unmonitored or movie["monitored"]:
+                out.append(self.data.movie_resource(mid))
+        return _json(out)
 
     def _exclusion(self, request: Request, body: Any, xid: int) -> Response:
         if xid not in self.data.exclusions:
