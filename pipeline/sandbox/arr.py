@@ -134,9 +134,10 @@ class SonarrSandbox(ArrSandbox):
     version = "4.0.14.2939"
     migration = 215
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None) -> None:
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None, *,
+                 upcoming: bool = False) -> None:
         super().__init__(world, host, port, key)
-        self.data = SonarrData(world)
+        self.data = SonarrData(world, upcoming=upcoming)  # upcoming: seed what the calendar shows (arr_seed.py)
         self.routes += [
             ("GET", re.compile(r"/api/v3/series"), self._series),
             ("GET", re.compile(r"/api/v3/series/(\d+)"), self._one_series),
@@ -298,9 +299,10 @@ class RadarrSandbox(ArrSandbox):
     version = "5.14.0.9383"
     migration = 241
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None) -> None:
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None, *,
+                 upcoming: bool = False) -> None:
         super().__init__(world, host, port, key)
-        self.data = RadarrData(world)
+        self.data = RadarrData(world, upcoming=upcoming)  # upcoming: seed what the calendar shows (arr_seed.py)
         self.routes += [
             ("GET", re.compile(r"/api/v3/movie"), self._movies),
             ("PUT", re.compile(r"/api/v3/movie/editor"), self._editor),

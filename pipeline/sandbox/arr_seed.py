@@ -9,7 +9,7 @@ Deterministic, and deliberately incomplete, so "not known to Sonarr/Radarr" happ
 Ids count up from 1 in rating-key order: series, episodes and episode files in Sonarr; movies and movie
 files in Radarr. Music is neither's business. `sync()` adds items that appeared in the world since.
 
-Upcoming (the calendars): every 4th series Sonarr has (id % 4 == 1) gets a next season of three episodes not
+Upcoming (the calendars, with `upcoming=True`; off, Sonarr and Radarr mirror Plex exactly): every 4th series Sonarr has (id % 4 == 1) gets a next season of three episodes not
 aired yet, a few days apart (the third past a fortnight), and one new series Plex does not have yet
 (UPCOMING_SHOW) has two; Radarr has UPCOMING_MOVIES, monitored, without a file, released digitally soon.
 `add_upcoming_series` / `add_upcoming_movie` let a test add its own.
@@ -56,7 +56,7 @@ def _skipped(position: int, rule: tuple[int, int]) -> bool:
 class SonarrData:
     """Series, episodes and episode files; series_by_rk / episodes_by_rk map Plex rating keys to Sonarr ids."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, upcoming: bool = False) -> None:
         self.world = world
         self.series: dict[int, dict] = {}
         self.episodes: dict[int, dict] = {}
@@ -67,7 +67,8 @@ class SonarrData:
         self._seen: set[int] = set()
         self._shows = self._episodes = 0  # positions counted so far, so sync() keeps the rules
         self.sync()
-        self._seed_upcoming()
+        if upcoming:
+            self._seed_upcoming()
 
     def sync(self) -> None:
         """Add shows and episodes the world gained since the last sync (nothing already here changes)."""
@@ -176,7 +177,7 @@ class SonarrData:
 class RadarrData:
     """Movies (each with its movieFile while it has one) and import exclusions."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, upcoming: bool = False) -> None:
         self.world = world
         self.movies: dict[int, dict] = {}
         self.files: dict[int, dict] = {}
@@ -186,7 +187,7 @@ class RadarrData:
         self._seen: set[int] = set()
         self._count = 0
         self.sync()
-        for title, year, days in UPCOMING_MOVIES:
+        for title, year, days in UPCOMING_MOVIES if upcoming else ():
             self.add_upcoming_movie(title, year, f"/data/media/Movies/{title} ({year})", days=days)
 
     def sync(self) -> None:

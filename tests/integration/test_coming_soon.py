@@ -48,7 +48,7 @@ def run(tmp_path_factory):
                                                                if s.section_id != KIDS)
     clock = FixedClock(datetime.fromtimestamp(world.now, timezone.utc))
     with TautulliSandbox(world) as tautulli, PlexSandbox(world) as pms, PlexTvSandbox(world) as tv, \
-            SonarrSandbox(world) as sonarr, RadarrSandbox(world) as radarr:
+            SonarrSandbox(world, upcoming=True) as sonarr, RadarrSandbox(world, upcoming=True) as radarr:
         sonarr.data.add_upcoming_series(KIDS_SHOW, 2027, f"/data/media/Kids/{KIDS_SHOW}", days=(2, 5))
         settings = load_settings(environ={
             "TAUTULLI_URL": tautulli.url, "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_URL": pms.url,
