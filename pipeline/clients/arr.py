@@ -229,10 +229,9 @@ class SonarrClient(_ArrClient):
 
     def unmonitor(self, target: ArrTarget) -> None:
         """PUT episode/monitor for this one episode; the series and its other episodes stay as they are."""
-        route = "episode/monitor"
-        episodes = self._list("PUT", route, json={"episodeIds": [target.item_id], "monitored": False})
+        episodes = self._list("PUT", "episode/monitor", json={"episodeIds": [target.item_id], "monitored": False})
         if any(e.get("id") == target.item_id and e.get("monitored") for e in episodes):
-            raise self._bad(f"Sonarr still monitors episode {target.item_id} after PUT /api/v3/{route}")
+            raise self._bad(f"Sonarr still monitors episode {target.item_id} after PUT /api/v3/episode/monitor")
 
     def delete_file(self, target: ArrTarget) -> None:
         """DELETE episodefile/{id}; a 404 means it is already gone, which is what we wanted."""
