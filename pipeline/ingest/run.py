@@ -46,8 +46,12 @@ class IngestSummary:
 
 
 def run_ingest(store: Store, settings: Settings, clock: Clock, *,
-               tautulli_session=None, plex_session=None) -> IngestSummary:
-    """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
+               tautulli_session=None, plex_session=None, calendars: bool = False) -> IngestSummary:
+    """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source.
+
+    calendars: also read Sonarr's and Radarr's calendars (coming soon): `invoke ingest` and `invoke build` do;
+    the ingest before an enforcement run does not need them.
+    """
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.inbox import take_inbox
     from pipeline.ingest.people import ingest_libraries, ingest_users
@@ -81,7 +85,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     from pipeline.ingest.calendar import ingest_calendars
 
     seerr = ingest_seerr_line(store, settings, clock.now())
-    notes = ([seerr] if seerr else []) + ingest_calendars(store, settings, clock.now())
+    notes = ([seerr] if seerr else []) + (ingest_calendars(store, settings, clock.now()) if calendars else [])
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
                          client.requests, time.monotonic() - began, history.pages, notes)
 

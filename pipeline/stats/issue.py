@@ -101,7 +101,7 @@ def _coming_soon(store: Store, period: Period, settings: Settings, now: datetime
     days = settings.newsletter.coming_soon_days
     if days <= 0 or period.kind == "yearly":
         return None
-    rows = run(store, "stats/coming_soon", {"from": max(period.end, now), "until": period.end + timedelta(days=days),
+    rows = run(store, "issues/coming_soon", {"from": max(period.end, now), "until": period.end + timedelta(days=days),
                                             "tz": period.tz, "limit": limits.coming})
     return {"days": days, "items": [_plain(r) for r in rows]} if rows else None
 

@@ -18,7 +18,7 @@ from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 from pipeline.sandbox.seed import generate
 from pipeline.sandbox.seerr import SeerrSandbox
 from pipeline.settings import ArrSettings, SeerrSettings
-from tests.contracts.test_sandbox_contracts import spec
+from tests.fixtures.openapi import spec
 
 CLIENTS = Path(__file__).parents[2] / "pipeline" / "clients"
 BASE = {"sonarr": "/api/v3", "radarr": "/api/v3", "seerr": "/api/v1"}
@@ -125,9 +125,13 @@ def exchanges():
         seerr = SeerrClient(SeerrSettings(url=seerr_sb.url, api_key=seerr_sb.api_key), session=sessions["seerr"])
         seerr_sb.request(seerr_sb.user_for(next(u.user_id for u in world.users if u.has_share and not u.is_owner)),
                          movie.rating_key)
+        asker = seerr_sb.user_for(next(u.user_id for u in world.users if u.has_share and not u.is_owner))
+        seerr_sb.request(asker, tmdb_id=990_001, title="The Paper Orchard", year=2026, status=1)
+        seerr_sb.request(asker, tmdb_id=990_002, title="Harbour Lights", year=2027, status=1, media_type="tv")
         seerr.health()
-        seerr.requests()
+        asked = seerr.requests()
         media = seerr.media()
+        assert [seerr.title(r.media) for r in asked[-2:]] == [("The Paper Orchard", 2026), ("Harbour Lights", 2027)]
         seerr.delete_media(media[0].media_id)
     return [(app, method, url, sent, response) for app, session in sessions.items()
             for method, url, sent, response in session.exchanges]

@@ -228,7 +228,8 @@ class DigestRenderer:
         return year
 
     def _preheader(self, me: Mapping[str, Any], found: list[dict]) -> str:
-        lead = found[0]["text"] + " " if found and found[0]["tone"] == "warning" else ""
+        warning = next((n for n in found if n["tone"] == "warning"), None)  # "Your requests" may come before it
+        lead = warning["text"] + " " if warning else ""
         if me["state"] == "active":
             top = f", most of it {me['top_title']}" if me.get("top_title") else ""
             return f"{lead}You watched {hours_phrase(me['hours_value'])}{top}. {self.summary}"

@@ -23,3 +23,12 @@ ALTER TABLE plex_sections ADD COLUMN locations VARCHAR[];
 
 -- A whole series deleted: Sonarr unmonitors it and excludes it from import lists (retention.series_exclusion).
 ALTER TABLE media_deletions ADD COLUMN series_excluded BOOLEAN NOT NULL DEFAULT false;
+
+-- The titles of open Seerr requests Plex does not have yet (Seerr's GET movie/{tmdbId} and tv/{tmdbId}), for a
+-- reader's "Your requests"; replaced whole on every Seerr ingest.
+CREATE TABLE seerr_titles (
+    media_id  BIGINT PRIMARY KEY,
+    title     VARCHAR NOT NULL,
+    year      INTEGER,
+    listed_at TIMESTAMPTZ NOT NULL
+);
