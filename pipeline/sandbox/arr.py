@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from pipeline.sandbox.arr_calendar import episodes_between, movies_between
 from pipeline.sandbox.arr_seed import RadarrData, SonarrData, api_key, iso
 from pipeline.sandbox.http import Request, Response, SandboxServer
 from pipeline.sandbox.world import World
@@ -42,22 +42,6 @@ def _invalid(prop: str, message: str, value: Any, code: str) -> Response:
 
 def _ids(value: str | None) -> list[int]:
     return [int(v) for v in (value or "").split(",") if v.strip()]
-
-
-def _when(value: str | None) -> datetime | None:
-    """A query's DateTime as ASP.NET binds it: an ISO date or date-time, UTC when no offset is given."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))  # a bad value raises ValueError: a 400
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _window(request: Request) -> tuple[datetime, datetime, bool]:
-    """CalendarController's start (default today), end (default start + 2 days) and unmonitored flag."""
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _when(request.query.get("start")) or today
-    end = _when(request.query.get("end")) or start + timedelta(days=2)
-    return start, end, request.query.get("unmonitored", "false").lower() == "true"
 
 
 class ArrSandbox(SandboxServer):
@@ -244,21 +228,7 @@ class SonarrSandbox(ArrSandbox):
         return Response(200, b"", JSON)
 
     def _calendar(self, request: Request, body: Any) -> Response:
-        """GET calendar: episodes airing in [start, end] (airDateUtc), the monitored ones unless unmonitored=true,
-        oldest first; includeSeries=true embeds each one's series, as CalendarController does."""
-        start, end, unmonitored = _window(request)
-        with_series = request.query.get("includeSeries", "false").lower() == "true"
-        out = []
-        for e in self.data.episodes.values():
-            airs = _when(e.get("airDateUtc"))
-            series = self.data.series[e["seriesId"]]
-            if airs is None or not start <= airs <= end:
-                continue
-            if not unmonitored and not (e["monitored"] and series["monitored"]):
-                continue
-            out.append({**e, "series": self.data.series_resource(e["seriesId"])} if with_series else dict(e))
-        out.sort(key=lambda e: (e["airDateUtc"], e["id"]))
-        return _json(out)
+        return _json(episodes_between(self.data, request))
 
     def _series_editor(self, request: Request, body: Any) -> Response:
         """PUT series/editor {"seriesIds": [...], "monitored": bool}: 202 with the series (SeriesEditorController)."""
@@ -378,17 +348,7 @@ class RadarrSandbox(ArrSandbox):
         return _json(self.exclusions)
 
     def _calendar(self, request: Request, body: Any) -> Response:
-        """GET calendar: movies whose cinema, digital or physical release falls in [start, end], the monitored
-        ones unless unmonitored=true (CalendarController)."""
-        start, end, unmonitored = _window(request)
-        out = []
-        for mid, movie in sorted(self.data.movies.items()):
-            dates = [_when(movie.get(k)) for k in ("inCinemas", "digitalRelease", "physicalRelease")]
-            if not any(d is not None and start <= d <= end for d in dates):
-                continue
-            if unmonitored or movie["monitored"]:
-                out.append(self.data.movie_resource(mid))
-        return _json(out)
+        return _json(movies_between(self.data, request))
 
     def _exclusion(self, request: Request, body: Any, xid: int) -> Response:
         if xid not in self.data.exclusions:
