@@ -70,7 +70,8 @@ def open_requests(store: Store, deleted: list[Deletion]) -> list[str]:
     so a request whose entry a later deletion cleared (the show's last episode) is not one."""
     titles: dict[tuple, list[str]] = {}
     for d in deleted:
-        if not d.plex_deleted or d.seerr == "cleared":
+        # "cleared" took the requests with it; None: Seerr is not set, or its step is still to do (and will clear)
+        if not d.plex_deleted or d.seerr != "none":
             continue
         ids = d.agent_ids
         for rid, status, who in store.execute("act/open_requests_for", {

@@ -131,3 +131,16 @@ def test_series_exclusion_unmonitors_and_excludes_the_series_after_the_last_plex
     sb.ingest()
     sb.enforce(**{"retention.series_exclusion": True})
     assert ours() == before == 2  # a second run does nothing more to the series
+
+
+def test_a_request_whose_seerr_step_waits_for_seerr_is_not_reported(sb):
+    uid, rk = sb.unlabelled_watched_movie()
+    request = sb.seerr.request(sb.seerr.user_for(uid), rk)
+    sb.queue_then_wait()
+    sb.seerr.fail("down")
+    result = sb.enforce()
+    assert rk in sb.plex_deletes()
+    assert not [line for line in result.lines if f"request #{request['id']} " in line]  # the next run clears it
+    sb.seerr.heal()
+    sb.enforce()
+    assert sb.query("SELECT seerr FROM media_deletions WHERE rating_key = ?", [rk]) == [("cleared",)]
