@@ -124,6 +124,7 @@ class NewsletterSettings(Section):
     backfill: int = Field(8, ge=0, le=520)  # past periods to build when the store has no issue yet
     top_n: int = Field(10, ge=3, le=50)  # length of the top lists
     yearly: bool = True  # the first build after a year ends freezes "<year> in review", sent once as its own e-mail
+    coming_soon_days: int = Field(14, ge=0, le=90)  # "Coming soon" from the Sonarr/Radarr calendars, this far ahead; 0: off
 
 
 class SiteSettings(Section):
@@ -288,6 +289,7 @@ class RetentionSettings(Section):
         if not value:
             raise ValueError('must name at least one of "tautulli" and "plex" (nothing would ever count as watched)')
         return list(dict.fromkeys(value))
+    series_exclusion: bool = False  # a whole series deleted: unmonitor it in Sonarr and add a Sonarr import exclusion
 
     @field_validator("deletion_delay_hours", "max_deletions_per_run", "max_bytes_per_run", mode="before")
     @classmethod

@@ -38,6 +38,7 @@ class Deletion:
     plex_deleted: bool = False
     seerr: str | None = None  # None: not done yet | "cleared" | "none" (no entry there, or the show keeps episodes)
     seerr_media_id: int | None = None
+    series_excluded: bool = False  # the last episode of a show: Sonarr unmonitored the series and excluded it
     attempts: int = 0
     last_error: str | None = None
     deleted_at: datetime | None = None
@@ -65,8 +66,10 @@ class Deletion:
 
     def settle(self, needs: "Needs", error: str | None, at: datetime) -> "Deletion":
         """The state after a run's attempt: done, partial (something done, something not) or failed."""
-        complete = self.plex_deleted and self.arr_complete(needs) and (not needs.seerr or self.seerr is not None)
-        anything = self.plex_deleted or self.arr_unmonitored or self.arr_file_deleted or self.arr_excluded
+        complete = (self.plex_deleted and self.arr_complete(needs) and (not needs.seerr or self.seerr is not None)
+                    and (not needs.series or self.series_excluded))
+        anything = (self.plex_deleted or self.arr_unmonitored or self.arr_file_deleted or self.arr_excluded
+                    or self.series_excluded)
         state = "done" if complete else ("partial" if anything else "failed")
         return replace(self, state=state, last_error=None if complete else error, updated_at=at)
 
@@ -79,6 +82,7 @@ class Needs:
     delete_files: bool
     exclusion: bool
     seerr: bool = False  # Seerr is configured: its entry is cleared after the Plex delete
+    series: bool = False  # the show's last episode and retention.series_exclusion: Sonarr's series step
 
 
 def save(store: Store, d: Deletion) -> None:
@@ -107,6 +111,8 @@ def describe_failure(d: Deletion, error: str | None) -> str:
         done.append("Plex deleted")
     if d.seerr == "cleared":
         done.append("Seerr cleared")
+    if d.series_excluded:
+        done.append("Sonarr series unmonitored and excluded")
     head = ", ".join(done) if done else "nothing done"
     return f"{head}; {error}" if error else head
 

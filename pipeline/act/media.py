@@ -19,6 +19,7 @@ from pipeline.act.activity import now_playing
 from pipeline.store.audit import Audit, AuditRow
 from pipeline.act.deletion import MAX_ATTEMPTS, Deletion, Needs, Step, StepFailed, describe_failure, load_all, save
 from pipeline.act.media_remote import Remote, connect_remote
+from pipeline.act.redownload import open_requests, series_needed, stop_series
 from pipeline.act.seerr_cascade import clear_in_seerr
 from pipeline.notices.media import send_leaving_soon
 
@@ -39,6 +40,7 @@ class MediaResult:
     failures: int = 0
     deleted: int = 0
     bytes_freed: int = 0
+    deleted_now: list[Deletion] = field(default_factory=list)  # the deletions this run started, for open_requests
 
 
 def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: Audit, notifier: "Notifier", *,
@@ -119,6 +121,7 @@ def enforce_media(store: "Store", settings: "Settings", clock: "Clock", audit: A
             for d in retry:
                 _finish_cascade(store, settings, remote, audit, notifier, result, d, now)
                 progress.advance(1)
+        _warn_redownload(notifier, result, open_requests(store, result.deleted_now))
         # What was just deleted leaves the stored queue: `invoke status`, the site and the collection read it.
         refresh_queue(store, settings, clock.now())
         if settings.retention.leaving_soon_collection.strip():
@@ -200,8 +203,11 @@ def _delete(store, settings, remote: Remote, audit, notifier, result, entry: Que
     except StepFailed as exc:
         error = "; ".join(e for e in (error, str(exc)) if e)
     d, seerr_error = clear_in_seerr(store, remote, d, now)
-    error = "; ".join(e for e in (error, seerr_error) if e) or None
+    d, series_error, warnings = stop_series(store, settings, remote, d, now)
+    error = "; ".join(e for e in (error, seerr_error, series_error) if e) or None
     _settle(store, settings, audit, notifier, result, d, error, now, entry)
+    _warn_redownload(notifier, result, warnings)
+    result.deleted_now.append(d)
 
 
 def _shared_file(settings, remote: Remote, d: Deletion) -> tuple[str, ...]:
@@ -224,8 +230,10 @@ def _finish_cascade(store, settings, remote: Remote, audit, notifier, result, d:
     save(store, d)
     d, error = _cascade(store, settings, remote, d, now)
     d, seerr_error = clear_in_seerr(store, remote, d, now)
-    error = "; ".join(e for e in (error, seerr_error) if e) or None
+    d, series_error, warnings = stop_series(store, settings, remote, d, now)
+    error = "; ".join(e for e in (error, seerr_error, series_error) if e) or None
     _settle(store, settings, audit, notifier, result, d, error, now, None)
+    _warn_redownload(notifier, result, warnings)
 
 
 def _cascade(store, settings, remote: Remote, d: Deletion, now: datetime) -> tuple[Deletion, str | None]:
@@ -266,10 +274,18 @@ def _needs(settings, d: Deletion) -> Needs:
                  seerr=settings.seerr.configured)
 
 
+def _warn_redownload(notifier, result: MediaResult, warnings: list[str]) -> None:
+    """What may download a deleted title again: in the admin report and the run's output."""
+    for line in warnings:
+        notifier.add("redownload", line)
+        result.lines.append(f"re-download risk: {line}")
+
+
 def _settle(store, settings, audit, notifier, result, d: Deletion, error: str | None, now: datetime,
             entry: QueueEntry | None) -> None:
     # last_error says what got done as well, e.g. "Plex deleted; Sonarr skipped: ...".
-    d = d.settle(_needs(settings, d), describe_failure(d, error) if error else None, now)
+    needs = replace(_needs(settings, d), series=series_needed(store, settings, d))
+    d = d.settle(needs, describe_failure(d, error) if error else None, now)
     if d.state != "done" and d.attempts >= MAX_ATTEMPTS:
         d = replace(d, state="failed")
     save(store, d)

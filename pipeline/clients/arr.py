@@ -1,5 +1,6 @@
 """Sonarr and Radarr through their v3 APIs: find the one episode or movie, unmonitor it, delete its file,
-exclude a movie from import lists. Only ever that one item: never a series, never a whole movie entry.
+exclude a movie from import lists; for a series Plex no longer has at all, unmonitor it and exclude it from
+import lists (never delete it); read the calendars of what is coming.
 
 The API key travels in the X-Api-Key header of each request and nowhere else (not in a URL, not in a
 message, not in the session's shared headers). Every failure is one ArrError line naming the app and
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -51,6 +53,38 @@ class ArrTarget:
     tmdb_id: int | None = None  # movies: what an import exclusion is keyed on
     year: int | None = None
     shares_file_with: tuple[str, ...] = ()  # other episodes in the same file (a double episode): "S01E02"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One episode or movie a calendar says is coming, as plain values (arr_calendar's columns)."""
+
+    item_key: str                # 'sonarr:episode:<id>' | 'radarr:movie:<id>'
+    kind: str                    # episode | movie
+    title: str                   # the show's or the movie's
+    year: int | None
+    series_id: int | None        # Sonarr's series id; Radarr's movie id
+    tvdb_id: int | None
+    tmdb_id: int | None
+    season: int | None
+    episode: int | None
+    episode_title: str | None
+    air_at: datetime             # aware UTC
+    path: str | None             # the series' or movie's folder as Sonarr/Radarr see it
+
+
+def _utc(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def agent_ids(plex_item: Any) -> dict:
@@ -195,15 +229,49 @@ class SonarrClient(_ArrClient):
 
     def unmonitor(self, target: ArrTarget) -> None:
         """PUT episode/monitor for this one episode; the series and its other episodes stay as they are."""
-        route = "episode/monitor"
-        episodes = self._list("PUT", route, json={"episodeIds": [target.item_id], "monitored": False})
+        episodes = self._list("PUT", "episode/monitor", json={"episodeIds": [target.item_id], "monitored": False})
         if any(e.get("id") == target.item_id and e.get("monitored") for e in episodes):
-            raise self._bad(f"Sonarr still monitors episode {target.item_id} after PUT /api/v3/{route}")
+            raise self._bad(f"Sonarr still monitors episode {target.item_id} after PUT /api/v3/episode/monitor")
 
     def delete_file(self, target: ArrTarget) -> None:
         """DELETE episodefile/{id}; a 404 means it is already gone, which is what we wanted."""
         if target.file_id:
             self._call("DELETE", f"episodefile/{target.file_id}", gone_ok=True)
+
+    def calendar(self, start: datetime, end: datetime) -> list[CalendarEntry]:
+        """GET calendar?start&end&unmonitored=false&includeSeries=true: the monitored episodes airing then that
+        have no file yet, with their series' title, year and folder."""
+        rows = self._list("GET", "calendar", params={"start": _iso(start), "end": _iso(end), "unmonitored": "false",
+                                                     "includeSeries": "true"})
+        out = []
+        for e in rows:
+            series, airs = e.get("series") or {}, _utc(e.get("airDateUtc"))
+            if e.get("hasFile") or airs is None or not isinstance(e.get("id"), int):
+                continue  # already on disk (Plex has it or soon will), or no air time to show
+            out.append(CalendarEntry(f"sonarr:episode:{e['id']}", "episode", str(series.get("title") or "?"),
+                                     series.get("year") or None, e.get("seriesId"), series.get("tvdbId") or None,
+                                     None, e.get("seasonNumber"), e.get("episodeNumber"), e.get("title") or None,
+                                     airs, series.get("path") or None))
+        return out
+
+    def find_series(self, tvdb_id: int | None) -> dict | None:
+        """The series Sonarr holds for a show's tvdb id (GET series?tvdbId=), or None."""
+        if not tvdb_id:
+            return None
+        return next((s for s in self._list("GET", "series", params={"tvdbId": tvdb_id})
+                     if s.get("tvdbId") == tvdb_id), None)
+
+    def unmonitor_series(self, series_id: int) -> None:
+        """PUT series/editor {"seriesIds": [id], "monitored": false}: no new episode of it is grabbed."""
+        self._call("PUT", "series/editor", json={"seriesIds": [series_id], "monitored": False})
+
+    def add_series_exclusion(self, tvdb_id: int, title: str) -> None:
+        """POST importlistexclusion {tvdbId, title}, so import lists never add the series back; a repeat is fine."""
+        try:
+            self._call("POST", "importlistexclusion", json={"tvdbId": tvdb_id, "title": title})
+        except ArrBadResponse as exc:
+            if "already been added" not in str(exc):
+                raise
 
 
 class RadarrClient(_ArrClient):
@@ -249,6 +317,23 @@ class RadarrClient(_ArrClient):
         """DELETE moviefile/{id}; a 404 means it is already gone."""
         if target.file_id:
             self._call("DELETE", f"moviefile/{target.file_id}", gone_ok=True)
+
+    def calendar(self, start: datetime, end: datetime) -> list[CalendarEntry]:
+        """GET calendar?start&end&unmonitored=false: monitored movies without a file whose digital (else physical)
+        release falls in the window; one only in cinemas then is not coming to Plex yet."""
+        rows = self._list("GET", "calendar", params={"start": _iso(start), "end": _iso(end), "unmonitored": "false"})
+        out = []
+        for m in rows:
+            if m.get("hasFile") or not isinstance(m.get("id"), int):
+                continue
+            dates = [d for d in (_utc(m.get("digitalRelease")), _utc(m.get("physicalRelease")))
+                     if d is not None and start <= d <= end]
+            if not dates:
+                continue
+            out.append(CalendarEntry(f"radarr:movie:{m['id']}", "movie", str(m.get("title") or "?"),
+                                     m.get("year") or None, m["id"], None, m.get("tmdbId") or None, None, None, None,
+                                     min(dates), m.get("path") or None))
+        return out
 
     def add_exclusion(self, target: ArrTarget) -> None:
         """POST exclusions so import lists never add the movie back; an existing exclusion is fine."""

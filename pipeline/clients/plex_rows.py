@@ -45,7 +45,7 @@ USER_SCHEMA = pa.schema([
 
 SECTION_SCHEMA = pa.schema([
     ("section_id", pa.int64()), ("title", pa.string()), ("type", pa.string()),
-    ("content_changed", pa.string()), ("item_count", pa.int64()),
+    ("content_changed", pa.string()), ("item_count", pa.int64()), ("locations", pa.list_(pa.string())),
 ])
 
 
@@ -85,6 +85,11 @@ def section_row(elem: Element) -> dict:
     changed = _text(elem.get("contentChangedAt")) or _text(elem.get("updatedAt"))
     return dict(section_id=int(elem.get("key")), title=clean_or_none(elem.get("title")), type=elem.get("type"),
                 content_changed=changed, item_count=None)
+
+
+def section_locations(elem: Element) -> list[str]:
+    """The library's folders, from its <Location path="..."/> children (where Sonarr/Radarr folders are matched)."""
+    return [path for path in (loc.get("path") for loc in elem.iterfind("Location")) if path]
 
 
 # -- items ---------------------------------------------------------------------------------------------

@@ -102,6 +102,21 @@ class SeerrClient:
         """Every media entry Seerr holds (its Plex scan adds one for each movie and show it finds)."""
         return [self._media(m) for m in self._pages("media", {"filter": "all", "sort": "added"})]
 
+    def title(self, media: SeerrMedia) -> tuple[str, int | None] | None:
+        """(title, year) of a movie or show Seerr knows by its tmdb id (GET movie/{id} or tv/{id}); None if unknown."""
+        if not media.tmdb_id:
+            return None
+        kind = "tv" if media.media_type == "tv" else "movie"
+        if kind == "tv":
+            found = self._call("GET", f"tv/{media.tmdb_id}", gone_ok=True)
+        else:
+            found = self._call("GET", f"movie/{media.tmdb_id}", gone_ok=True)
+        if not isinstance(found, dict):
+            return None
+        name = found.get("name" if kind == "tv" else "title")
+        when = str(found.get("firstAirDate" if kind == "tv" else "releaseDate") or "")
+        return (str(name), int(when[:4]) if when[:4].isdigit() else None) if name else None
+
     def delete_media(self, media_id: int) -> None:
         """DELETE media/{id}: the entry and its requests go, so the title can be requested again; 404 is done."""
         self._call("DELETE", f"media/{media_id}", gone_ok=True)

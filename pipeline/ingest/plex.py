@@ -50,8 +50,8 @@ def ingest_plex(store: Store, settings: Settings, now: datetime, progress: Any =
         friends, shared = _plextv_users(account, server_row["machine_identifier"])
     users = rows.user_rows(account, friends, rows.share_rows(shared))
     with _errors(plex, "Plex"):
-        listing = [rows.section_row(elem) for elem in _query(server, plex, "/library/sections")
-                   if elem.tag == "Directory"]
+        listing = [{**rows.section_row(elem), "locations": rows.section_locations(elem)}
+                   for elem in _query(server, plex, "/library/sections") if elem.tag == "Directory"]
 
     store.execute("ingest/merge_plex_server", {**server_row, "now": now})
     _merge(store, "plex_user_rows", rows.table(users, rows.USER_SCHEMA),

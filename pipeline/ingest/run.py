@@ -46,8 +46,12 @@ class IngestSummary:
 
 
 def run_ingest(store: Store, settings: Settings, clock: Clock, *,
-               tautulli_session=None, plex_session=None) -> IngestSummary:
-    """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
+               tautulli_session=None, plex_session=None, calendars: bool = False) -> IngestSummary:
+    """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source.
+
+    calendars: also read Sonarr's and Radarr's calendars (coming soon): `invoke ingest` and `invoke build` do;
+    the ingest before an enforcement run does not need them.
+    """
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.inbox import take_inbox
     from pipeline.ingest.people import ingest_libraries, ingest_users
@@ -76,6 +80,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     items, skipped = _ingest_plex(store, settings, now, plex_session)
     store.execute("ingest/record_plex_outcome", dict(
         run_id=run_id, items=items, plex_skipped=skipped, finished_at=clock.now()))
+    from pipeline.ingest.calendar import ingest_calendars
     from pipeline.ingest.plex_watch import ingest_watch_state
     from pipeline.ingest.seerr import ingest_seerr_line
 
@@ -83,6 +88,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     # For media_assignments as the last queue refresh or `invoke assign` left them (docs/retention.md).
     watch = ingest_watch_state(store, settings, clock.now(), session=plex_session, skipped=skipped)
     notes = [n for n in (seerr, watch.line() if watch and (watch.users or watch.unread) else None) if n]
+    notes += ingest_calendars(store, settings, clock.now()) if calendars else []
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
                          client.requests, time.monotonic() - began, history.pages, notes)
 

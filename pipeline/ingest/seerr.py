@@ -23,6 +23,10 @@ REQUEST_SCHEMA = pa.schema([
     ("requester_username", pa.string()), ("created_at", UTC_TS)])
 
 
+TITLE_SCHEMA = pa.schema([("media_id", pa.int64()), ("title", pa.string()), ("year", pa.int32())])
+OPEN = (1, 2)  # pending approval, approved: what a reader's "Your requests" lists as waiting or approved
+
+
 @dataclass(frozen=True)
 class SeerrIngest:
     media: int
@@ -38,6 +42,9 @@ def ingest_seerr(store: Store, settings: Settings, now: datetime, session=None) 
     try:
         media = client.media()
         requests = client.requests()
+        # Titles Plex cannot give: open requests for what it does not have yet (a few, one GET each).
+        wanted = {r.media.media_id: r.media for r in requests if r.status in OPEN and r.media.rating_key is None}
+        titles = [(mid, *found) for mid, m in sorted(wanted.items()) if (found := client.title(m))]
     finally:
         client.close()
     media_rows = pa.table({
@@ -53,17 +60,23 @@ def ingest_seerr(store: Store, settings: Settings, now: datetime, session=None) 
         "requester_email": [r.requester_email for r in requests],
         "requester_username": [r.requester_username for r in requests],
         "created_at": [r.created_at for r in requests]}, schema=REQUEST_SCHEMA)
+    title_rows = pa.table({"media_id": [t[0] for t in titles], "title": [t[1] for t in titles],
+                           "year": [t[2] for t in titles]}, schema=TITLE_SCHEMA)
     with store.transaction():
         store.con.register("seerr_media_rows", media_rows)
         store.con.register("seerr_request_rows", request_rows)
+        store.con.register("seerr_title_rows", title_rows)
         try:
             store.execute("ingest/clear_seerr_media")
             store.execute("ingest/insert_seerr_media", {"now": now})
             store.execute("ingest/clear_seerr_requests")
             store.execute("ingest/insert_seerr_requests", {"now": now})
+            store.execute("ingest/clear_seerr_titles")
+            store.execute("ingest/insert_seerr_titles", {"now": now})
         finally:
             store.con.unregister("seerr_media_rows")
             store.con.unregister("seerr_request_rows")
+            store.con.unregister("seerr_title_rows")
     return SeerrIngest(len(media), len(requests), client.request_count)
 
 

@@ -34,6 +34,7 @@ EVENTS = {
     "welcome": "Welcomed",
     "delete": "Deleted",
     "relisted": "Deleted but listed again",
+    "redownload": "May be downloaded again",
     "info": "Notes",
 }
 DISCORD_LIMIT = 2000  # characters per message; Discord answers 400 above it

@@ -8,6 +8,7 @@ formatted here so the templates stay plain.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping
 
 from pipeline.render.privacy import Namer
@@ -254,6 +255,34 @@ def _platforms(rows: list[Mapping[str, Any]]) -> list[dict]:
             for p in out]
 
 
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def short_day(value: Any) -> str:
+    """'Fri 11 Dec' from a YYYY-MM-DD day (already the server's)."""
+    if not value:
+        return ""
+    day = date.fromisoformat(str(value)[:10])
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+
+
+def coming_rows(coming: Mapping[str, Any] | None, limit: int | None = None) -> list[dict]:
+    """Coming-soon rows as a reader reads them: a show's season with its episodes, or a movie, and when."""
+    out = []
+    for item in list((coming or {}).get("items") or [])[:limit]:
+        first, last = item.get("first_day"), item.get("last_day")
+        when = short_day(first) if first == last else f"from {short_day(first)}"
+        if item.get("kind") == "season":
+            season = item.get("season")
+            detail = " ".join(x for x in (f"S{season}" if season is not None else "", str(item.get("episodes") or ""))
+                              if x)
+        else:
+            detail = "Movie"
+        out.append({"title": str(item.get("title") or "Untitled"), "year": item.get("year"), "detail": detail,
+                    "when": when})
+    return out
+
+
 def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[str, Any],
                charts: Mapping[str, Any]) -> dict:
     """The public data of one issue page. posters: rating_key -> {src, width, height};
@@ -280,6 +309,8 @@ def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[st
         "hours": hours(totals.get("hours")),
         "viewers": int(totals.get("active_viewers") or 0),
         "added": _added(added, posters),
+        "coming": coming_rows(snapshot.get("coming_soon")),
+        "coming_days": int((snapshot.get("coming_soon") or {}).get("days") or 0),
         "top": _top(snapshot.get("top") or {}, posters),
         "top_measure": TOP_MEASURE,
         "top_viewers": _viewers(list(snapshot.get("top_viewers") or []), namer),

@@ -1,7 +1,8 @@
 """Only the titles of the libraries a reader can open (or the public site may show), from a frozen snapshot.
 
 The run stage says which library (section id) each title is in and which libraries a reader can open;
-a title whose library is unknown is shown only where every library is allowed (the safe side).
+a title whose library is unknown is shown only where every library is allowed (the safe side). A coming-soon
+title carries the libraries that could hold it (frozen with the issue): it is shown only where all of them are.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def only_libraries(snapshot: Mapping[str, Any], sections_of: Mapping[int, int],
     out["top"] = {kind: {name: keep(rows) for name, rows in (ranks or {}).items()}
                   for kind, ranks in (snapshot.get("top") or {}).items()}
     out["community_watchlist"] = keep(snapshot.get("community_watchlist"))
+    coming = snapshot.get("coming_soon")
+    if coming:
+        out["coming_soon"] = {**coming, "items": [r for r in coming.get("items") or ()
+                                                  if r.get("sections") and allowed.issuperset(r["sections"])]}
     # a reader's own lists too: their plays may predate a share that no longer opens the library
     out["users"] = {uid: {**user, "top_titles": keep(user.get("top_titles")),
                           "shared_titles": keep(user.get("shared_titles"))}

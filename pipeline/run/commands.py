@@ -39,7 +39,7 @@ def ingest(settings: Settings, clock: Clock | None = None) -> None:
     from pipeline.ingest.run import run_ingest
 
     with open_store(settings) as store:
-        summary = run_ingest(store, settings, clock or SystemClock())
+        summary = run_ingest(store, settings, clock or SystemClock(), calendars=True)
     for line in summary.lines():
         print(line)
 
@@ -53,7 +53,7 @@ def build(settings: Settings, clock: Clock | None = None, *, period: str | None 
     clock = clock or SystemClock()
     with open_store(settings) as store:
         if ingest_first and settings.tautulli.configured:
-            for line in run_ingest(store, settings, clock).lines():
+            for line in run_ingest(store, settings, clock, calendars=True).lines():
                 print(line)
         elif ingest_first:
             log.warning("Tautulli is not configured: building from the data already in the store")

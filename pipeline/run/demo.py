@@ -80,7 +80,7 @@ def run_demo(root: Path, clock: Clock, output: Path | None = None) -> Path:
         settings = load_settings(config, environ={
             "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_TOKEN": world.owner_token}, dotenv_path=None)
         with open_store(settings) as store:
-            summary = run_ingest(store, settings, clock)
+            summary = run_ingest(store, settings, clock, calendars=True)
             for line in summary.lines():
                 print(line)
             # A dry run: decides (and fills the deletion queue the site and digests announce), changes nothing.

@@ -1,10 +1,10 @@
-"""What a reader's digest tells them about themselves: their titles leaving soon (with Keep and Plex links) and,
-for a warned reader, the coming removal with its date and what to do."""
+"""What a reader's digest tells them about themselves: their own Seerr requests, their titles leaving soon (with Keep
+and Plex links) and, for a warned reader, the coming removal with its date and what to do."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import MarqueeError
@@ -34,6 +34,18 @@ def reader_notices(store: Store, settings: Settings, now: datetime) -> dict[int,
             leaving["rule"] = "Want to keep one? Press “Keep it”: a page opens with one button."
     for uid, warned in _warned(store, settings, now).items():
         out.setdefault(uid, {})["inactivity"] = _inactivity(uid, warned, settings, links, machine)
+    for uid, items in _requests(store, settings, now).items():
+        out.setdefault(uid, {})["requests"] = {"items": items}
+    return out
+
+
+def _requests(store: Store, settings: Settings, now: datetime) -> dict[int, list[dict]]:
+    """user_id -> their own Seerr requests: available (added within a period), approved, waiting."""
+    since = now - timedelta(days=7 if settings.newsletter.period == "weekly" else 31)
+    out: dict[int, list[dict]] = {}
+    for row in store.records("render/reader_requests", {"since": since}):
+        out.setdefault(int(row["user_id"]), []).append({"title": row["title"], "year": row["year"],
+                                                        "state": row["state"]})
     return out
 
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_arr:
         from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 
-        sonarr, radarr = SonarrSandbox(world).start(), RadarrSandbox(world).start()
+        sonarr, radarr = SonarrSandbox(world, upcoming=True).start(), RadarrSandbox(world, upcoming=True).start()
         servers += [sonarr, radarr]
         info.update(sonarr_url=sonarr.url, sonarr_api_key=sonarr.api_key,
                     radarr_url=radarr.url, radarr_api_key=radarr.api_key)

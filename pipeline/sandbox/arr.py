@@ -1,9 +1,9 @@
 """Sonarr and Radarr on loopback: the slice of their v3 JSON APIs that Marquee's retention cascade uses.
 
 Routes, payloads and status codes follow Sonarr's src/Sonarr.Api.V3 and Radarr's src/Radarr.Api.V3
-controllers (EpisodeController, EpisodeFileController, SeriesController, MovieController,
-MovieEditorController, MovieFileController, ImportListExclusionController, SystemController,
-HealthController). What the world holds is in arr_seed.py, including which items are left out.
+controllers (EpisodeController, EpisodeFileController, SeriesController, SeriesEditorController,
+CalendarController, MovieController, MovieEditorController, MovieFileController, ImportListExclusionController,
+SystemController, HealthController). What the world holds is in arr_seed.py, including which items are left out.
 
 One deliberate difference: the real apps also take the key as `?apikey=` or a Bearer token; the
 sandbox wants the X-Api-Key header only, so a client that leaks the key into a URL fails loudly.
@@ -16,6 +16,7 @@ import re
 import threading
 from typing import Any, Callable
 
+from pipeline.sandbox.arr_calendar import episodes_between, movies_between
 from pipeline.sandbox.arr_seed import RadarrData, SonarrData, api_key, iso
 from pipeline.sandbox.http import Request, Response, SandboxServer
 from pipeline.sandbox.world import World
@@ -117,9 +118,10 @@ class SonarrSandbox(ArrSandbox):
     version = "4.0.14.2939"
     migration = 215
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None) -> None:
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None, *,
+                 upcoming: bool = False) -> None:
         super().__init__(world, host, port, key)
-        self.data = SonarrData(world)
+        self.data = SonarrData(world, upcoming=upcoming)  # upcoming: seed what the calendar shows (arr_seed.py)
         self.routes += [
             ("GET", re.compile(r"/api/v3/series"), self._series),
             ("GET", re.compile(r"/api/v3/series/(\d+)"), self._one_series),
@@ -130,7 +132,13 @@ class SonarrSandbox(ArrSandbox):
             ("GET", re.compile(r"/api/v3/episodefile"), self._files),
             ("GET", re.compile(r"/api/v3/episodefile/(\d+)"), self._file),
             ("DELETE", re.compile(r"/api/v3/episodefile/(\d+)"), self._delete_file),
+            ("GET", re.compile(r"/api/v3/calendar"), self._calendar),
+            ("PUT", re.compile(r"/api/v3/series/editor"), self._series_editor),
+            ("GET", re.compile(r"/api/v3/importlistexclusion"), self._exclusions),
+            ("POST", re.compile(r"/api/v3/importlistexclusion"), self._add_exclusion),
+            ("DELETE", re.compile(r"/api/v3/importlistexclusion/(\d+)"), self._delete_exclusion),
         ]
+        self.exclusions: dict[int, dict] = {}  # ImportListExclusionResource by id
 
     # -- test helpers --------------------------------------------------------------------------------
     def series_for(self, rating_key: int) -> dict | None:
@@ -219,6 +227,39 @@ class SonarrSandbox(ArrSandbox):
                 e.update(episodeFileId=0, hasFile=False)
         return Response(200, b"", JSON)
 
+    def _calendar(self, request: Request, body: Any) -> Response:
+        return _json(episodes_between(self.data, request))
+
+    def _series_editor(self, request: Request, body: Any) -> Response:
+        """PUT series/editor {"seriesIds": [...], "monitored": bool}: 202 with the series (SeriesEditorController)."""
+        if not isinstance(body, dict) or not isinstance(body.get("seriesIds"), list):
+            return _error(400, "seriesIds must be provided")
+        ids = [int(i) for i in body["seriesIds"] if int(i) in self.data.series]
+        for sid in ids:
+            if body.get("monitored") is not None:
+                self.data.series[sid]["monitored"] = bool(body["monitored"])
+        return _json([self.data.series_resource(sid) for sid in ids], 202)
+
+    def _exclusions(self, request: Request, body: Any) -> Response:
+        return _json([dict(x) for x in self.exclusions.values()])
+
+    def _add_exclusion(self, request: Request, body: Any) -> Response:
+        """POST importlistexclusion {tvdbId, title}: 201, or 400 from the validators (a repeat too)."""
+        body = body if isinstance(body, dict) else {}
+        tvdb, title = body.get("tvdbId") or 0, body.get("title") or ""
+        if not tvdb:
+            return _invalid("TvdbId", "'Tvdb Id' must not be empty.", tvdb, "NotEmptyValidator")
+        if any(x["tvdbId"] == tvdb for x in self.exclusions.values()):
+            return _invalid("TvdbId", "This exclusion has already been added.", tvdb,
+                            "ImportListExclusionExistsValidator")
+        xid = max(self.exclusions, default=0) + 1
+        self.exclusions[xid] = {"id": xid, "tvdbId": int(tvdb), "title": str(title)}
+        return _json(self.exclusions[xid], 201)
+
+    def _delete_exclusion(self, request: Request, body: Any, xid: int) -> Response:
+        self.exclusions.pop(xid, None)
+        return Response(200, b"", JSON)
+
 
 class RadarrSandbox(ArrSandbox):
     """Movies, movie files and import exclusions of a World (arr_seed.RadarrData)."""
@@ -228,9 +269,10 @@ class RadarrSandbox(ArrSandbox):
     version = "5.14.0.9383"
     migration = 241
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None) -> None:
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, key: str | None = None, *,
+                 upcoming: bool = False) -> None:
         super().__init__(world, host, port, key)
-        self.data = RadarrData(world)
+        self.data = RadarrData(world, upcoming=upcoming)  # upcoming: seed what the calendar shows (arr_seed.py)
         self.routes += [
             ("GET", re.compile(r"/api/v3/movie"), self._movies),
             ("PUT", re.compile(r"/api/v3/movie/editor"), self._editor),
@@ -243,6 +285,7 @@ class RadarrSandbox(ArrSandbox):
             ("POST", re.compile(r"/api/v3/exclusions"), self._add_exclusion),
             ("GET", re.compile(r"/api/v3/exclusions/(\d+)"), self._exclusion),
             ("DELETE", re.compile(r"/api/v3/exclusions/(\d+)"), self._delete_exclusion),
+            ("GET", re.compile(r"/api/v3/calendar"), self._calendar),
         ]
 
     # -- test helpers --------------------------------------------------------------------------------
@@ -303,6 +346,9 @@ class RadarrSandbox(ArrSandbox):
 
     def _exclusions(self, request: Request, body: Any) -> Response:
         return _json(self.exclusions)
+
+    def _calendar(self, request: Request, body: Any) -> Response:
+        return _json(movies_between(self.data, request))
 
     def _exclusion(self, request: Request, body: Any, xid: int) -> Response:
         if xid not in self.data.exclusions:

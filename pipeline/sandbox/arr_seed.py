@@ -8,6 +8,11 @@ Deterministic, and deliberately incomplete, so "not known to Sonarr/Radarr" happ
   numbers must find it.
 Ids count up from 1 in rating-key order: series, episodes and episode files in Sonarr; movies and movie
 files in Radarr. Music is neither's business. `sync()` adds items that appeared in the world since.
+
+Upcoming (the calendars, with `upcoming=True`; off, Sonarr and Radarr mirror Plex exactly): every 4th series Sonarr has (id % 4 == 1) gets a next season of three episodes not
+aired yet, a few days apart (the third past a fortnight), and one new series Plex does not have yet
+(UPCOMING_SHOW) has two; Radarr has UPCOMING_MOVIES, monitored, without a file, released digitally soon.
+`add_upcoming_series` / `add_upcoming_movie` let a test add its own.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from pipeline.sandbox.world import Item, World
 SHOW_SKIP = (6, 5)      # (every, position) left out of Sonarr
 MOVIE_SKIP = (10, 9)    # left out of Radarr
 NO_TVDB = (9, 4)        # episodes Sonarr knows without a tvdb id
+DAY = 86_400
+UPCOMING_SHOW = ("Harbour Lights", 2027)   # a new series in Sonarr, not in Plex yet: two episodes to come
+UPCOMING_MOVIES = (("The Paper Orchard", 2026, 2), ("Northbound", 2026, 6), ("A Quiet Signal", 2027, 20))  # days off
 
 
 def api_key(world: World, app: str) -> str:
@@ -48,7 +56,7 @@ def _skipped(position: int, rule: tuple[int, int]) -> bool:
 class SonarrData:
     """Series, episodes and episode files; series_by_rk / episodes_by_rk map Plex rating keys to Sonarr ids."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, upcoming: bool = False) -> None:
         self.world = world
         self.series: dict[int, dict] = {}
         self.episodes: dict[int, dict] = {}
@@ -59,6 +67,8 @@ class SonarrData:
         self._seen: set[int] = set()
         self._shows = self._episodes = 0  # positions counted so far, so sync() keeps the rules
         self.sync()
+        if upcoming:
+            self._seed_upcoming()
 
     def sync(self) -> None:
         """Add shows and episodes the world gained since the last sync (nothing already here changes)."""
@@ -115,6 +125,44 @@ class SonarrData:
             seasons.append({"seasonNumber": ep.parent_index or 0, "monitored": True})
             seasons.sort(key=lambda s: s["seasonNumber"])
 
+    def _seed_upcoming(self) -> None:
+        now = self.world.now
+        for sid in [s for s in sorted(self.series) if s % 4 == 1]:
+            season = max((s["seasonNumber"] for s in self.series[sid]["seasons"]), default=0) + 1
+            for n in range(3):
+                self.add_upcoming_episode(sid, season, n + 1, now + (sid % 5 + 1 + 7 * n) * DAY + 21 * 3600)
+        title, year = UPCOMING_SHOW
+        self.add_upcoming_series(title, year, f"/data/media/TV/{title}", days=(3, 10))
+
+    def add_upcoming_series(self, title: str, year: int, path: str, *, days: tuple[int, ...]) -> int:
+        """A series Sonarr has added but Plex does not have yet, with season 1 episodes airing `days` from now."""
+        sid = len(self.series) + 1
+        root = path.rsplit("/", 1)[0] + "/"
+        self.series[sid] = {
+            "id": sid, "title": title, "sortTitle": title.lower(), "status": "upcoming", "overview": "",
+            "network": "", "seasons": [], "year": year, "path": path, "qualityProfileId": 1, "seasonFolder": True,
+            "monitored": True, "monitorNewItems": "all", "useSceneNumbering": False, "runtime": 45,
+            "tvdbId": 800_000 + sid, "tvRageId": 0, "tvMazeId": 0, "tmdbId": 0, "seriesType": "standard",
+            "cleanTitle": _clean(title), "titleSlug": _slug(title), "rootFolderPath": root, "genres": [], "tags": [],
+            "added": iso(self.world.now - DAY)}
+        for n, day in enumerate(days):
+            self.add_upcoming_episode(sid, 1, n + 1, self.world.now + day * DAY + 20 * 3600)
+        return sid
+
+    def add_upcoming_episode(self, sid: int, season: int, number: int, airs: int) -> int:
+        """An episode not aired yet (no file, monitored), as Sonarr lists it ahead of its air date."""
+        eid = len(self.episodes) + 1
+        self.episodes[eid] = {
+            "id": eid, "seriesId": sid, "tvdbId": 700_000 + eid, "episodeFileId": 0, "seasonNumber": season,
+            "episodeNumber": number, "title": f"Episode {number}", "airDate": iso(airs)[:10],
+            "airDateUtc": iso(airs), "runtime": 45, "overview": "", "hasFile": False, "monitored": True,
+            "unverifiedSceneNumbering": False}
+        seasons = self.series[sid]["seasons"]
+        if all(s["seasonNumber"] != season for s in seasons):
+            seasons.append({"seasonNumber": season, "monitored": True})
+            seasons.sort(key=lambda s: s["seasonNumber"])
+        return eid
+
     def series_resource(self, sid: int) -> dict:
         """The series with the statistics Sonarr computes on the fly."""
         eps = [e for e in self.episodes.values() if e["seriesId"] == sid]
@@ -129,7 +177,7 @@ class SonarrData:
 class RadarrData:
     """Movies (each with its movieFile while it has one) and import exclusions."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, upcoming: bool = False) -> None:
         self.world = world
         self.movies: dict[int, dict] = {}
         self.files: dict[int, dict] = {}
@@ -139,6 +187,8 @@ class RadarrData:
         self._seen: set[int] = set()
         self._count = 0
         self.sync()
+        for title, year, days in UPCOMING_MOVIES if upcoming else ():
+            self.add_upcoming_movie(title, year, f"/data/media/Movies/{title} ({year})", days=days)
 
     def sync(self) -> None:
         """Add movies the world gained since the last sync."""
@@ -169,6 +219,21 @@ class RadarrData:
             "folderName": folder, "runtime": (m.duration_ms or 0) // 60_000, "cleanTitle": _clean(m.title),
             "imdbId": m.imdb_id, "tmdbId": m.tmdb_id, "titleSlug": str(m.tmdb_id),
             "rootFolderPath": "/data/media/Movies", "genres": [], "tags": [], "added": iso(m.added_at)}
+
+    def add_upcoming_movie(self, title: str, year: int, path: str, *, days: int) -> int:
+        """A monitored movie without a file: in cinemas two months ago, released digitally `days` from now."""
+        mid = len(self.movies) + 1
+        now = self.world.now
+        self.movies[mid] = {
+            "id": mid, "title": title, "originalTitle": title, "sortTitle": title.lower(), "status": "inCinemas",
+            "overview": "", "inCinemas": iso(now - 60 * DAY)[:10] + "T00:00:00Z",
+            "digitalRelease": iso(now + days * DAY)[:10] + "T00:00:00Z",
+            "physicalRelease": iso(now + (days + 21) * DAY)[:10] + "T00:00:00Z", "year": year, "path": path,
+            "qualityProfileId": 1, "movieFileId": 0, "monitored": True, "minimumAvailability": "released",
+            "isAvailable": False, "folderName": path, "runtime": 104, "cleanTitle": _clean(title),
+            "imdbId": f"tt{8_000_000 + mid}", "tmdbId": 900_000 + mid, "titleSlug": str(900_000 + mid),
+            "rootFolderPath": path.rsplit("/", 1)[0], "genres": [], "tags": [], "added": iso(now - 30 * DAY)}
+        return mid
 
     def movie_resource(self, mid: int, *, excluded: bool = False) -> dict:
         """The movie as GET /api/v3/movie serves it: hasFile, sizeOnDisk and movieFile follow the file.

@@ -53,8 +53,9 @@ def generate(seed: int = 1, users: int = 24, plays: int = 6000, days: int = 180,
         seed=seed, now=now, timezone=timezone, server_name="Marquee Sandbox",
         machine_identifier=_hex(rng, 40), owner_token=_token(rng, 20), tautulli_api_key=_hex(rng, 32),
         users=[], sections=[], items={})
-    world.sections = [Section(1, "Movies", "movie", 0), Section(2, "TV Shows", "show", 0),
-                      Section(3, "Music", "artist", 0)]
+    world.sections = [Section(1, "Movies", "movie", 0, "/data/media/Movies"),
+                      Section(2, "TV Shows", "show", 0, "/data/media/TV"),
+                      Section(3, "Music", "artist", 0, "/data/media/Music")]
     world.users = _users(rng, max(users, 1), now)
     world.items = _items(rng, len(world.users), now, days)
     for section in world.sections:

@@ -46,6 +46,7 @@ class SeerrSandbox(SandboxServer):
         self.state_lock = threading.RLock()
         self.users: dict[int, dict] = {}
         self.media: dict[int, dict] = {}
+        self.titles: dict[tuple[str, int], tuple[str, int | None]] = {}  # (movie|tv, tmdb id) -> TMDB's title, year
         self.requests_made: dict[int, dict] = {}  # request id -> stored request
         self.media_by_rk: dict[int, int] = {}
         for n, u in enumerate(sorted(world.users, key=lambda u: (not u.is_owner, u.user_id)), 1):
@@ -68,8 +69,12 @@ class SeerrSandbox(SandboxServer):
         return uid
 
     def request(self, user: int, rating_key: int | None = None, *, seasons: tuple[int, ...] = (),
-                status: int = APPROVED, tmdb_id: int | None = None, media_type: str = "movie") -> dict:
-        """Seerr user `user` requests a Plex title (its rating key), or a title Plex lacks (tmdb_id)."""
+                status: int = APPROVED, tmdb_id: int | None = None, media_type: str = "movie",
+                title: str | None = None, year: int | None = None) -> dict:
+        """Seerr user `user` requests a Plex title (its rating key), or a title Plex lacks (tmdb_id, and the
+        title and year TMDB gives it, served by GET movie/{id} or tv/{id})."""
+        if tmdb_id is not None and title:
+            self.titles[(media_type, tmdb_id)] = (title, year)
         with self.state_lock:
             if rating_key is not None:
                 mid = self.media_by_rk[rating_key]
@@ -144,6 +149,9 @@ class SeerrSandbox(SandboxServer):
                 return self._page(request, rows)
             if path == "/api/v1/media" and request.method == "GET":
                 return self._page(request, [dict(m) for _, m in sorted(self.media.items())])
+            match = re.fullmatch(r"/api/v1/(movie|tv)/(\d+)", path)
+            if match and request.method == "GET":
+                return self._details(match.group(1), int(match.group(2)))
             match = re.fullmatch(r"/api/v1/media/(\d+)", path)
             if match and request.method == "DELETE":
                 mid = int(match.group(1))
@@ -154,6 +162,24 @@ class SeerrSandbox(SandboxServer):
                 self.media_by_rk = {k: m for k, m in self.media_by_rk.items() if m != mid}
                 return Response(204, b"", JSON)
         return _json({"message": "API route not found"}, 404)
+
+    def _details(self, kind: str, tmdb_id: int) -> Response:
+        """GET movie/{id} or tv/{id}: a slice of MovieDetails / TvDetails (TMDB's data, proxied); 404 when unknown."""
+        found = self.titles.get((kind, tmdb_id))
+        media = next((m for m in self.media.values() if m["mediaType"] == kind and m["tmdbId"] == tmdb_id), None)
+        if found is None and media is not None and media["ratingKey"]:
+            item = self.world.items.get(int(media["ratingKey"]))
+            found = (item.title, item.year) if item else None
+        if found is None:
+            return _json({"message": "Unable to retrieve details."}, 404)
+        title, year = found
+        day = f"{year or 2026}-01-01"
+        info = {"mediaInfo": dict(media)} if media else {}
+        if kind == "movie":
+            return _json({"id": tmdb_id, "title": title, "originalTitle": title, "releaseDate": day, "overview": "",
+                          "adult": False, "genres": [], "runtime": 100, "status": "Released", **info})
+        return _json({"id": tmdb_id, "name": title, "originalName": title, "firstAirDate": day, "overview": "",
+                      "genres": [], "inProduction": True, "numberOfSeasons": 1, "status": "Returning Series", **info})
 
     def _page(self, request: Request, rows: list[dict]) -> Response:
         take = int(float(request.query.get("take") or 10))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ class Limits:
     added: int = 100            # recently added rows (seasons and albums count once)
     user_titles: int = 5        # per user top titles
     user_shared: int = 5        # per user shared titles
+    coming: int = 40            # coming-soon rows (a show's season counts once)
 
 
 def compute_issue(store: Store, period: Period, settings: Settings, now: datetime,
@@ -84,11 +85,25 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
         "platforms": platforms,
         "users": _users(people, user_totals, user_titles, user_streaks, user_shared),
     }
+    coming = _coming_soon(store, period, settings, now, limits)
+    if coming:
+        snapshot["coming_soon"] = coming  # optional, like "year": a snapshot without it shows no Coming soon
     if period.kind == "yearly":
         def inventory(name: str) -> list[dict]:
             return [_plain(row) for row in run(store, name, params)]
         snapshot["year"] = year_section(q, inventory, period.first_day)  # optional: renderers show it when present, so old snapshots still load
     return snapshot
+
+
+def _coming_soon(store: Store, period: Period, settings: Settings, now: datetime, limits: Limits) -> dict | None:
+    """What the calendars expect from the freeze (or the period's end, if later) to coming_soon_days after the
+    period ends; an issue frozen long after its period (a backfill) has none, so it never shows stale dates."""
+    days = settings.newsletter.coming_soon_days
+    if days <= 0 or period.kind == "yearly":
+        return None
+    rows = run(store, "issues/coming_soon", {"from": max(period.end, now), "until": period.end + timedelta(days=days),
+                                            "tz": period.tz, "limit": limits.coming})
+    return {"days": days, "items": [_plain(r) for r in rows]} if rows else None
 
 
 def _period(p: Period, now: datetime) -> dict:

@@ -46,7 +46,8 @@ def check(app: str, method: str, route: str, response: requests.Response) -> Non
 @pytest.fixture(scope="module")
 def servers():
     world = generate(seed=1)
-    sonarr, radarr, seerr = SonarrSandbox(world).start(), RadarrSandbox(world).start(), SeerrSandbox(world).start()
+    sonarr, radarr = SonarrSandbox(world, upcoming=True).start(), RadarrSandbox(world, upcoming=True).start()
+    seerr = SeerrSandbox(world).start()
     user = next(u for u in world.users if u.has_share and not u.is_owner)
     movie = next(rk for rk in sorted(world.items) if radarr.movie_for(rk))
     show = next(rk for rk in sorted(world.items) if sonarr.series_for(rk))
@@ -76,6 +77,11 @@ def routes(s) -> list[tuple[str, str, str, requests.Response]]:
         ("radarr", "GET", "/api/v3/health", get(s["radarr"], "/api/v3/health")),
         ("radarr", "GET", "/api/v3/movie", get(s["radarr"], "/api/v3/movie", tmdbId=movie["tmdbId"])),
         ("radarr", "GET", "/api/v3/movie/{id}", get(s["radarr"], f"/api/v3/movie/{movie['id']}")),
+        ("sonarr", "GET", "/api/v3/calendar", get(s["sonarr"], "/api/v3/calendar", start="2000-01-01T00:00:00Z",
+                                                  end="2100-01-01T00:00:00Z", unmonitored="false",
+                                                  includeSeries="true")),
+        ("radarr", "GET", "/api/v3/calendar", get(s["radarr"], "/api/v3/calendar", start="2000-01-01T00:00:00Z",
+                                                  end="2100-01-01T00:00:00Z", unmonitored="false")),
         ("seerr", "GET", "/status", get(s["seerr"], "/api/v1/status")),
         ("seerr", "GET", "/request", get(s["seerr"], "/api/v1/request", take=100, skip=0, filter="all")),
         ("seerr", "GET", "/media", get(s["seerr"], "/api/v1/media", take=100, skip=0, filter="all")),
@@ -96,6 +102,8 @@ def test_every_route_marquee_reads_answers_as_the_upstream_spec_says(servers):
     ("seerr", "/request", ("id", "requestId")),         # MediaRequest.id is required
     ("radarr", "/api/v3/movie", ("title", "movieTitle")),  # MovieResource forbids unknown properties
     ("sonarr", "/api/v3/episode", ("seasonNumber", "season")),
+    ("sonarr", "/api/v3/calendar", ("airDateUtc", "airDateUTC")),  # EpisodeResource forbids unknown properties
+    ("radarr", "/api/v3/calendar", ("digitalRelease", "digitalReleaseDate")),
 ])
 def test_a_renamed_sandbox_field_fails_the_contract(servers, app, route, rename):
     response = next(r for a, _, p, r in routes(servers) if a == app and p == route)

@@ -31,7 +31,7 @@ from pipeline.render.issue_view import hours, namer_for, plural
 
 
 # The order of the shared sections in the plain-text part (the HTML has its own, in digest.mjml).
-TEXT_ORDER = ("headline", "added", "watchlist", "busiest", "top", "viewers", "platforms")
+TEXT_ORDER = ("headline", "added", "coming", "watchlist", "busiest", "top", "viewers", "platforms")
 
 
 def hours_phrase(value: Any) -> str:
@@ -139,6 +139,8 @@ class DigestRenderer:
                                  if part["platforms"] else "")
             text["headline"] = txt.headline(part)
             text["added"] = txt.added(part["added"], part["server"]) if part["added"] else ""
+            html["coming"] = ui["lists"].coming(part["coming"], part["coming_more"]) if part["coming"] else ""
+            text["coming"] = txt.coming(part["coming"], part["coming_more"]) if part["coming"] else ""
             text["busiest"] = part["busiest"] if part["chart"] else ""
             text["top"] = "\n".join(txt.ranked(f"Top {g['name']} by {part['top_measure']}", g["rows"])
                                     for g in part["top"])
@@ -226,7 +228,8 @@ class DigestRenderer:
         return year
 
     def _preheader(self, me: Mapping[str, Any], found: list[dict]) -> str:
-        lead = found[0]["text"] + " " if found and found[0]["tone"] == "warning" else ""
+        warning = next((n for n in found if n["tone"] == "warning"), None)  # "Your requests" may come before it
+        lead = warning["text"] + " " if warning else ""
         if me["state"] == "active":
             top = f", most of it {me['top_title']}" if me.get("top_title") else ""
             return f"{lead}You watched {hours_phrase(me['hours_value'])}{top}. {self.summary}"

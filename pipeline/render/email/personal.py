@@ -11,6 +11,9 @@ from typing import Any, Mapping
 from pipeline.render.email.view import LEAVING_ROWS, PERSONAL_ROWS, nice_date, safe_url
 from pipeline.render.issue_view import change, count, hours, plural
 
+REQUEST_ROWS = 8
+REQUEST_STATES = {"available": "is available now", "approved": "is approved", "waiting": "is waiting"}
+
 
 def greeting_name(name: str) -> str:
     """The name to greet with; 'there' when it is empty or an e-mail address."""
@@ -95,12 +98,21 @@ def personal_part(snapshot: Mapping[str, Any], user_id: int | None, part: Mappin
 def notices(extras: Mapping[str, Any] | None) -> list[dict]:
     """Notices about the reader, most urgent first, from what later features put in `extras`.
 
-    extras = {"inactivity": {"remove_on": date, "days_idle": int, "keep": str, "actions": [{"label", "url"}]},
+    extras = {"requests": {"items": [{"title", "year", "state": "available" | "approved" | "waiting"}]},
+              "inactivity": {"remove_on": date, "days_idle": int, "keep": str, "actions": [{"label", "url"}]},
               "leaving_soon": {"items": [{"title", "year", "leaving_on", "links": [{"label", "url"}]}], "rule": str},
               "notices": [{"heading": str, "text": str, "url": str}]}; every key is optional.
     """
     extras = extras or {}
     out = []
+    asked = (extras.get("requests") or {}).get("items") or []
+    if asked:  # the reader's own requests come first
+        shown = [f"{i.get('title') or 'Untitled'} {REQUEST_STATES.get(str(i.get('state')), 'is requested')}"
+                 for i in asked[:REQUEST_ROWS]]
+        more = len(asked) - len(shown)
+        text = ", ".join(shown) + (f", and {more} more" if more else "") + "."
+        out.append({"tone": "info", "heading": "Your requests", "text": text, "keep": "", "titles": [], "more": 0,
+                    "url": ""})
     idle = extras.get("inactivity")
     if idle:
         days = idle.get("days_idle")

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any, Mapping
 
 from pipeline.render.email.images import EmailImage
-from pipeline.render.issue_view import TOP_MEASURE, added_line, change, count, day_span, heading, hours, plural
+from pipeline.render.issue_view import (TOP_MEASURE, added_line, change, coming_rows, count, day_span, heading, hours,
+                                        plural)
 from pipeline.render.privacy import Namer
 
 ADDED_POSTERS = 8      # two rows of four
@@ -22,6 +23,7 @@ VIEWER_ROWS = 5
 PLATFORM_ROWS = 5
 PERSONAL_ROWS = 5
 LEAVING_ROWS = 10
+COMING_ROWS = 8
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 NOUNS = {"weekly": "week", "monthly": "month", "yearly": "year"}
 
@@ -195,6 +197,8 @@ def issue_part(snapshot: Mapping[str, Any], namer: Namer, posters: Mapping[str, 
         "viewers": int(totals.get("active_viewers") or 0),
         "headline": headline,
         "added": _added(snapshot.get("added") or {}, posters),
+        "coming": coming_rows(snapshot.get("coming_soon"), COMING_ROWS),
+        "coming_more": max(0, len((snapshot.get("coming_soon") or {}).get("items") or []) - COMING_ROWS),
         "top": _top(snapshot.get("top") or {}),
         "top_measure": TOP_MEASURE,
         "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer),
