@@ -18,9 +18,11 @@ from pipeline.ingest.run import run_ingest
 from pipeline.run.send_issue import send_issue
 from pipeline.media.commands import queue_lines
 from pipeline.logs import REDACTOR, server_times, set_timezone
+from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
 from pipeline.sandbox.plex import PlexSandbox
 from pipeline.sandbox.plextv import PlexTvSandbox
 from pipeline.sandbox.seed import generate
+from pipeline.sandbox.seerr import APPROVED, PENDING, SeerrSandbox
 from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.settings import load_settings
 from pipeline.store import open_store
@@ -40,6 +42,15 @@ url = "{tautulli}"
 [plex]
 url = "{plex}"
 plextv_url = "{plextv}"
+
+[sonarr]
+url = "{sonarr}"
+
+[radarr]
+url = "{radarr}"
+
+[seerr]
+url = "{seerr}"
 
 [data]
 dir = "{data}"
@@ -72,13 +83,18 @@ def run_demo(root: Path, clock: Clock, output: Path | None = None) -> Path:
     set_timezone(world.timezone)  # log times in the sandbox server's zone, like the plan it prints
 
     with TautulliSandbox(world) as tautulli, PlexSandbox(world) as plex, \
-            PlexTvSandbox(world, pms_url=plex.url) as plextv:
+            PlexTvSandbox(world, pms_url=plex.url) as plextv, SonarrSandbox(world, upcoming=True) as sonarr, \
+            RadarrSandbox(world, upcoming=True) as radarr, SeerrSandbox(world) as seerr:
+        _seed_requests(world, seerr)
         config = data / "marquee.toml"
         config.write_text(DEMO_CONFIG.format(
             name=world.server_name, tz=world.timezone, tautulli=tautulli.url, plex=plex.url,
-            plextv=plextv.url, data=data, output=(output or data / "output").resolve()))
+            plextv=plextv.url, sonarr=sonarr.url, radarr=radarr.url, seerr=seerr.url,
+            data=data, output=(output or data / "output").resolve()))
         settings = load_settings(config, environ={
-            "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_TOKEN": world.owner_token}, dotenv_path=None)
+            "TAUTULLI_API_KEY": world.tautulli_api_key, "PLEX_TOKEN": world.owner_token,
+            "SONARR_API_KEY": sonarr.api_key, "RADARR_API_KEY": radarr.api_key,
+            "SEERR_API_KEY": seerr.api_key}, dotenv_path=None)
         with open_store(settings) as store:
             summary = run_ingest(store, settings, clock, calendars=True)
             for line in summary.lines():
@@ -107,6 +123,18 @@ def run_demo(root: Path, clock: Clock, output: Path | None = None) -> Path:
     print(f"All of it lives in {_shown(data, root)}/; your own setup (marquee.toml, data/marquee.duckdb, output/) "
           "is separate and untouched.")
     return data
+
+
+def _seed_requests(world, seerr: SeerrSandbox) -> None:
+    """A few readers' requests, so the demo's digests open with "Your requests": one the newest movie answered,
+    one approved and one waiting for titles Plex does not have yet."""
+    readers = sorted((u for u in world.users if u.has_share and not u.is_owner), key=lambda u: u.user_id)[:3]
+    newest = max((i for i in world.items.values() if i.type == "movie"), key=lambda i: (i.added_at, i.rating_key))
+    for reader in readers:
+        uid = seerr.user_for(reader.user_id)
+        seerr.request(uid, newest.rating_key)
+        seerr.request(uid, tmdb_id=1233413, title="Sinners", year=2025, status=APPROVED)
+        seerr.request(uid, tmdb_id=1100988, title="28 Years Later", year=2025, status=PENDING)
 
 
 def _shown(path: Path, root: Path) -> str:
