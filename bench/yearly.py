@@ -17,6 +17,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -58,31 +59,51 @@ def query_times(store, period, titles: int) -> dict[str, float]:
     return dict(sorted(times.items(), key=lambda kv: -kv[1]))
 
 
+def ingested_store(args, work: Path) -> tuple[dict, float]:
+    """Fill work's store by ingest from the sandbox (or copy --from-store's); the sandbox info and ingest seconds."""
+    if args.from_store:
+        source = Path(args.from_store)
+        (work / "data").mkdir(mode=0o700)
+        shutil.copy(source / "marquee.duckdb", work / "data" / "marquee.duckdb")
+        return json.loads((source / "sandbox.json").read_text()), 0.0
+    proc, info = sandbox(args, work)
+    try:
+        settings = sandbox_settings(info, work)
+        with open_store(settings) as store:
+            t0 = time.monotonic()
+            run_ingest(store, settings, FixedClock(NOW))
+            ingest_s = time.monotonic() - t0
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    if args.keep_store:
+        keep = Path(args.keep_store)
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(work / "data" / "marquee.duckdb", keep / "marquee.duckdb")
+        (keep / "sandbox.json").write_text(json.dumps(info))
+    return info, ingest_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plays", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=2_000)
+    parser.add_argument("--keep-store", metavar="DIR", help="copy the ingested store (and the sandbox's info) here")
+    parser.add_argument("--from-store", metavar="DIR", help="start from a --keep-store copy: no sandbox, no ingest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="marquee-bench-yearly-") as tmp:
         work = Path(tmp)
-        proc, info = sandbox(args, work)
-        try:
-            settings = sandbox_settings(info, work)
-            clock = FixedClock(NOW)
-            with open_store(settings) as store:
-                t0 = time.monotonic()
-                run_ingest(store, settings, clock)
-                ingest_s = time.monotonic() - t0
-                period = parse_period("2026", settings.server.timezone)
-                t0 = time.monotonic()
-                snap = compute_issue(store, period, settings, clock.now())
-                stats_s = time.monotonic() - t0
-                save_snapshot(store, period.issue_key, period, snap)
-                plays = store.con.execute("SELECT count(*) FROM tautulli_history").fetchone()[0]
-                per_query = query_times(store, period, int(snap["totals"]["titles"]))
-        finally:
-            proc.terminate()
-            proc.wait(30)
+        info, ingest_s = ingested_store(args, work)
+        settings = sandbox_settings(info, work)
+        clock = FixedClock(NOW)
+        with open_store(settings) as store:
+            period = parse_period("2026", settings.server.timezone)
+            t0 = time.monotonic()
+            snap = compute_issue(store, period, settings, clock.now())
+            stats_s = time.monotonic() - t0
+            save_snapshot(store, period.issue_key, period, snap)
+            plays = store.con.execute("SELECT count(*) FROM tautulli_history").fetchone()[0]
+            per_query = query_times(store, period, int(snap["totals"]["titles"]))
         namer = namer_for(snap, settings.site.names, settings.site.exclude_users)
         t0 = time.monotonic()
         charts = issue_charts(snap, work / "charts", public_graph(snap, namer))
@@ -97,7 +118,6 @@ def main() -> None:
                   "site_s": round(site_s, 2), "yearly_total_s": round(stats_s + charts_s + site_s, 2),
                   "per_query_s": per_query, "load_avg": os.getloadavg(), "cpus": os.cpu_count()}
         print(json.dumps(result, indent=1))
-
 
 if __name__ == "__main__":
     main()
