@@ -31,6 +31,7 @@ from pipeline.ingest.run import run_ingest  # noqa: E402
 from pipeline.render.issue_view import namer_for  # noqa: E402
 from pipeline.render.site.assets import issue_charts  # noqa: E402
 from pipeline.render.site.generate import render_site  # noqa: E402
+from pipeline.render.year_charts import GRAPH_EDGES, GRAPH_NODES, capped_graph, graph_chart  # noqa: E402
 from pipeline.render.year_view import public_graph  # noqa: E402
 from bench.ingest import launch, sandbox_settings  # noqa: E402
 from pipeline.stats.issue import compute_issue  # noqa: E402
@@ -57,6 +58,23 @@ def query_times(store, period, titles: int) -> dict[str, float]:
         run(store, name, params)
         times[name] = round(time.monotonic() - t0, 2)
     return dict(sorted(times.items(), key=lambda kv: -kv[1]))
+
+
+def graph_cap(snap: dict) -> dict:
+    """The co-watch graph's cap at this size: every reader's pairs in, what is laid out, and what it costs."""
+    year = snap["year"]
+    pairs = [(uid, str(c["other_id"]), c["shared"]) for uid, u in year["users"].items() for c in u["cowatchers"]]
+    hours = {uid: u["totals"]["hours"] for uid, u in snap["users"].items()}
+    t0 = time.monotonic()
+    drawn = capped_graph(hours, pairs)  # all of them, not only the snapshot's heaviest: the worst case
+    cap_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    graph_chart(drawn, {}, "bench")  # the spring layout and the spec
+    layout_s = time.monotonic() - t0
+    return {"readers_paired": len({p[0] for p in pairs}), "pairs_in": len(pairs),
+            "snapshot_edges": len(year["cowatch_edges"]), "cap": {"nodes": GRAPH_NODES, "edges": GRAPH_EDGES},
+            "nodes_laid_out": drawn.number_of_nodes(), "edges_laid_out": drawn.number_of_edges(),
+            "cap_s": round(cap_s, 3), "layout_s": round(layout_s, 3)}
 
 
 def ingested_store(args, work: Path) -> tuple[dict, float]:
@@ -113,7 +131,7 @@ def main() -> None:
         site_s = time.monotonic() - t0  # its charts are cached by then: the page itself and Pelican
         year = snap["year"]
         result = {"plays_in_store": plays, "readers": len(snap["users"]), "plays_in_year": snap["totals"]["plays"],
-                  "cowatch_edges": len(year["cowatch_edges"]), "charts": sorted(charts),
+                  "cowatch_edges": len(year["cowatch_edges"]), "charts": sorted(charts), "graph": graph_cap(snap),
                   "ingest_s": round(ingest_s, 1), "stats_s": round(stats_s, 2), "charts_s": round(charts_s, 2),
                   "site_s": round(site_s, 2), "yearly_total_s": round(stats_s + charts_s + site_s, 2),
                   "per_query_s": per_query, "load_avg": os.getloadavg(), "cpus": os.cpu_count()}
