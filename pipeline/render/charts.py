@@ -15,7 +15,6 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from xml.sax.saxutils import escape
@@ -34,7 +33,7 @@ FONT = "Helvetica, Arial, Liberation Sans, sans-serif"
 INK = "#6b7280"        # axis labels and values: 4.8:1 on white, 4:1 on #111
 INK_DARK = "#b4bac4"   # the SVG's text colour in dark mode
 RULE = "#9ca3af"       # domain and tick lines
-AMBER = "#d97706"      # heatmap and daily hours
+AMBER = "#d97706"      # heatmap dots, months, a reader in the co-watch graph
 BLUE = "#3b82f6"       # top titles
 TEAL = "#0d9488"       # platforms
 
@@ -143,45 +142,6 @@ def heatmap_alt(cells: Iterable[Mapping[str, Any]], measure: str = "plays") -> s
     return (f"{measure.capitalize()} by day of week and hour. Busiest: {DAYS[d]} {h:02d}:00 with "
             f"{_plural(top, measure.rstrip('s'))}; busiest day {DAYS[best_day]} "
             f"({_plural(days[best_day], measure.rstrip('s'))} of {_num(total)}).")
-
-
-def _day_label(iso: str, many: bool) -> tuple[str, str]:
-    """(axis label, long name) for a YYYY-MM-DD date, without any time zone arithmetic."""
-    day = date.fromisoformat(iso)
-    long = f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
-    return (str(day.day) if many else f"{DAYS[day.weekday()][:3]} {day.day}"), long
-
-
-def daily_hours_chart(days: Iterable[Mapping[str, Any]]) -> alt.Chart:
-    """Hours watched per day across the period, one bar per day.
-
-    days: [{"date": "2026-11-16", "hours": 3.5}, ...] in date order, local dates of the server.
-    """
-    rows = list(days)
-    many = len(rows) > 10
-    values = []
-    for row in rows:
-        label, _ = _day_label(str(row["date"]), many)
-        values.append({"label": label, "hours": round(float(row.get("hours") or 0), 2)})
-    x = alt.X("label:O", title=None, sort=[v["label"] for v in values],
-              axis=alt.Axis(labelAngle=0, ticks=False, labelPadding=4))
-    y = alt.Y("hours:Q", title="hours", axis=alt.Axis(tickCount=4, domain=False, ticks=False,
-                                                      format="~s"))
-    return (_chart(values, daily_hours_alt(rows))
-            .mark_bar(color=AMBER, cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
-            .encode(x=x, y=y, tooltip=[alt.Tooltip("hours:Q", format=".1f")])
-            .properties(width=WIDTH - 50, height=150))
-
-
-def daily_hours_alt(days: Iterable[Mapping[str, Any]]) -> str:
-    """'Hours watched per day: 41.5 in total; most on Saturday 21 Nov (12.3 hours).'"""
-    rows = [(str(r["date"]), float(r.get("hours") or 0)) for r in days]
-    total = sum(h for _, h in rows)
-    if not total:
-        return "No hours watched in this period."
-    best, hours = min(rows, key=lambda r: (-r[1], r[0]))
-    return (f"Hours watched per day over {_plural(len(rows), 'day')}: {_plural(round(total, 1), 'hour')} in total; "
-            f"most on {_day_label(best, False)[1]} ({_plural(round(hours, 1), 'hour')}).")
 
 
 def _unique_labels(rows: list[Mapping[str, Any]], key: str) -> list[str]:
@@ -337,15 +297,13 @@ def issue_chart_specs(snapshot_like: Mapping[str, Any]) -> dict[str, alt.Chart]:
     """The server-wide charts an issue has data for, by name; empty ones are left out.
 
     Reads a stats.issue snapshot: "heatmap" (its 7×24 matrices, or a list of cells),
-    "daily" ([{"date", "hours"}], optional), "top" (or a ready "top_titles" list) and "platforms".
+    "top" (or a ready "top_titles" list) and "platforms".
     """
     s = snapshot_like
     charts: dict[str, alt.Chart] = {}
     cells = _heat_cells(s.get("heatmap"))
     if any(float(c.get("plays") or 0) for c in cells):
         charts["heatmap"] = heatmap_chart(cells, "plays")
-    if any(float(d.get("hours") or 0) for d in s.get("daily") or []):
-        charts["daily_hours"] = daily_hours_chart(s["daily"])
     titles = _top_titles(s)
     if any(float(r.get("hours") or 0) for r in titles):
         charts["top_titles"] = top_titles_chart(titles, "hours")

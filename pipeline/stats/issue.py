@@ -10,6 +10,7 @@ from typing import Any
 from pipeline.clock import utc_iso_z
 from pipeline.settings import Settings
 from pipeline.store import Store
+from pipeline.stats.period_cache import shared_period
 from pipeline.stats.periods import Period
 from pipeline.stats.queries import run
 from pipeline.stats.yearly import year_section
@@ -40,6 +41,12 @@ def compute_issue(store: Store, period: Period, settings: Settings, now: datetim
     if period.tz != settings.server.timezone:
         raise ValueError(f"period {period.key} is cut in {period.tz} but server.timezone is "
                          f"{settings.server.timezone}; parse the period with the server's zone")
+    with shared_period(store, period):  # the period's sessions and titles, grouped once for every query below
+        return _snapshot(store, period, settings, now, limits)
+
+
+def _snapshot(store: Store, period: Period, settings: Settings, now: datetime, limits: Limits) -> dict:
+    """The snapshot itself, its queries reading the period's shared sessions."""
     prev = period.previous()
     params = {"start": period.start, "end": period.end, "prev_start": prev.start, "tz": period.tz}
 

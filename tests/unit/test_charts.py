@@ -7,19 +7,23 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 import vl_convert as vlc
 from PIL import Image
+from tests.fixtures.stats_world import PERIOD, TZ, build
 
 import pipeline.render.charts as charts
+from pipeline.settings import load_settings
+from pipeline.stats.issue import compute_issue
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CELLS = [{"dow": 5, "hour": 21, "plays": 14, "hours": 9.5}, {"dow": 5, "hour": 20, "plays": 6, "hours": 4.0},
          {"dow": 1, "hour": 8, "plays": 3, "hours": 1.0}, {"dow": 6, "hour": 23, "plays": 9, "hours": 12.0}]
-DAYS = [{"date": f"2026-11-{d}", "hours": h} for d, h in zip(range(16, 23), [3, 0, 1.5, 2.25, 6, 12.3, 4])]
 TITLES = [{"title": "Severance", "plays": 31, "hours": 22.5, "year": 2022},
           {"title": "Dune", "plays": 7, "hours": 5.5, "year": 1984},
           {"title": "Dune", "plays": 5, "hours": 5.0, "year": 2021},
@@ -38,14 +42,12 @@ def snapshot() -> dict:
     film = {"title": "Dune", "title_kind": "movie", "plays": 2, "hours": 5.5}
     return {"schema_version": 1, "limits": {"top": 10},
             "heatmap": {"days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "plays": plays, "seconds": seconds},
-            "daily": DAYS,
             "top": {"movies": {"by_hours": [film]}, "shows": {"by_hours": [show]}, "music": {"by_hours": []}},
             "platforms": PLATFORMS}
 
 
 ALL = {
     "heatmap": lambda: charts.heatmap_chart(CELLS),
-    "daily_hours": lambda: charts.daily_hours_chart(DAYS),
     "top_titles": lambda: charts.top_titles_chart(TITLES),
     "platforms": lambda: charts.platforms_chart(PLATFORMS),
 }
@@ -115,15 +117,6 @@ def test_heatmap_alt_text_names_the_busiest_cell_and_day():
     assert charts.heatmap_alt([]) == "No plays in this period."
 
 
-def test_daily_alt_text_and_labels():
-    spec = charts.daily_hours_chart(DAYS).to_dict()
-    assert spec["description"] == ("Hours watched per day over 7 days: 29.1 hours in total; "
-                                   "most on Saturday 21 Nov (12.3 hours).")
-    assert [v["label"] for v in spec["data"]["values"]][:2] == ["Mon 16", "Tue 17"]
-    month = [{"date": f"2026-10-{d:02d}", "hours": 1} for d in range(1, 32)]
-    assert [v["label"] for v in charts.daily_hours_chart(month).to_dict()["data"]["values"]][-1] == "31"
-
-
 def test_bar_labels_stay_distinct_and_long_lists_are_cut():
     spec = charts.top_titles_chart(TITLES).to_dict()
     labels = [v["label"] for v in spec["data"]["values"]]
@@ -137,7 +130,7 @@ def test_bar_labels_stay_distinct_and_long_lists_are_cut():
 
 def test_render_issue_charts_writes_hashed_files_once_per_chart(tmp_path):
     files = charts.render_issue_charts(snapshot(), tmp_path)
-    assert set(files) == {"heatmap", "daily_hours", "top_titles", "platforms"}
+    assert set(files) == {"heatmap", "top_titles", "platforms"}
     for name, f in files.items():
         digest = hashlib.sha256(f.svg_path.read_bytes() + f.png_path.read_bytes()).hexdigest()[:10]
         assert f.svg_path.name == f"{name}-{digest}.svg" and f.png_path.name == f"{name}-{digest}.png"
@@ -145,17 +138,25 @@ def test_render_issue_charts_writes_hashed_files_once_per_chart(tmp_path):
     assert "Busiest: Saturday 21:00 with 14 plays" in files["heatmap"].alt_text
     # Ranked by hours across kinds: the show before the film.
     assert files["top_titles"].alt_text.startswith("Top titles by hours: Severance (22.5 hours), Dune (5.5 hours)")
-    assert len(list(tmp_path.iterdir())) == 8
+    assert len(list(tmp_path.iterdir())) == 6
     again = charts.render_issue_charts(snapshot(), tmp_path)
-    assert again == files and len(list(tmp_path.iterdir())) == 8
+    assert again == files and len(list(tmp_path.iterdir())) == 6
 
 
 def test_empty_issue_renders_no_charts(tmp_path):
     empty = {"heatmap": {"plays": [[0] * 24] * 7, "seconds": [[0] * 24] * 7},
-             "daily": [{"date": "2026-11-16", "hours": 0}],
              "top": {"movies": {"by_hours": []}}, "platforms": []}
     assert charts.render_issue_charts(empty, tmp_path) == {}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_chart_drawn_here_is_one_a_frozen_issue_has_the_data_for():
+    """A chart spec no snapshot feeds is dead code: daily hours was one (snapshots hold no hours per day)."""
+    settings = load_settings(environ={}, dotenv_path=None, overrides={"server.timezone": TZ})
+    snap = compute_issue(build(), PERIOD, settings, datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc))
+    defined = {name.removesuffix("_chart") for name, value in vars(charts).items()
+               if name.endswith("_chart") and not name.startswith("_") and callable(value)}
+    assert set(charts.issue_chart_specs(snap)) == defined
 
 
 def test_unknown_format_is_refused():

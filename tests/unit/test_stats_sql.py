@@ -1,9 +1,10 @@
 """Every file in pipeline/sql/stats/ runs against the tiny world in stats_world.py and gives known answers."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from tests.fixtures.stats_world import (ALICE, BOB, CAROL, DAVE, ERIN, HEAT_4K, LOCAL, PERIOD, TZ, build, insert, item, utc)
+from tests.fixtures.stats_world import (ALICE, BOB, CAROL, DAVE, ERIN, HEAT_4K, INGESTED, LOCAL, PERIOD, TZ, build,
+                                        episode, insert, item, utc)
 
 from pipeline.stats.periods import parse_period
 from pipeline.stats.queries import params_of, run, stats_queries
@@ -337,3 +338,21 @@ def test_cowatchers_count_titles_beyond_the_bitstring_exactly():
            for r in rows_of("user_cowatchers", store, limit=6)]
     assert got == expected
     assert (CAROL, 1, DAVE) in {g[:3] for g in got}  # the three rare titles put Dave ahead of Alice and Bob
+
+
+def test_binges_do_not_depend_on_the_order_plays_were_stored():
+    """Two shows started in the same second: the sittings come out the same whichever row the store holds first."""
+    at = utc("2026-11-10 20:00")
+
+    def play(pid: int, show_rk: int, show: str, number: int, start) -> dict:
+        return dict(play_id=pid, reference_id=pid, user_id=77, username="tie", started_at=start, played_seconds=1000,
+                    ingested_at=INGESTED, **episode(9000 + pid, show_rk, show, show_rk + 1, 1, number))
+
+    plays = [play(301, 901, "Yankee", 1, at), play(302, 900, "Xray", 1, at),
+             play(303, 900, "Xray", 2, at + timedelta(seconds=1000))]
+    found = []
+    for order in (plays, plays[::-1], [plays[1], plays[0], plays[2]]):
+        store = build()
+        insert(store, "tautulli_history", order)
+        found.append([r for r in rows_of("user_binges", store) if r["user_id"] == 77])
+    assert found[0] == found[1] == found[2] and len(found[0]) == 1

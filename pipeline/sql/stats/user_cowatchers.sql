@@ -4,7 +4,9 @@
 -- Shared titles are counted exactly, in two parts. The 1,024 titles with the most readers are one bitstring
 -- per reader, so a pair costs an AND of 128 bytes and a bit count: 2,000 readers are 4M cheap pairs, never
 -- the billions of rows a join on popular titles makes. The other titles have few readers each, so a join on
--- them makes few pairs. Each reader's top $limit is a top-N aggregate, not a sort of all 4M pairs.
+-- them makes few pairs. The two counts are added up by a group, not a join of 4M pairs to the rare ones (whose
+-- build side DuckDB picks by estimate; the wrong pick cost seconds). Each reader's top $limit is a top-N
+-- aggregate, not a sort of all 4M pairs.
 -- (A bitstring over all of a year's titles, ranked by a window, was 3-4x slower: docs/benchmarks.md.)
 WITH titles AS MATERIALIZED (
     SELECT user_id, title_key FROM user_titles($start, $end)
@@ -29,11 +31,19 @@ rare_pairs AS (
     FROM rare a JOIN rare b ON a.title_key = b.title_key AND a.user_id <> b.user_id
     GROUP BY a.user_id, b.user_id
 ),
-pairs AS (
-    SELECT a.user_id, b.user_id AS other_id, a.n AS na, b.n AS nb,
-           bit_count(a.bits & b.bits) + coalesce(r.shared, 0) AS shared
+counts AS (
+    -- a pair's shared titles in two parts, added up below: the popular ones' bits, the rare ones' join
+    SELECT a.user_id, b.user_id AS other_id, bit_count(a.bits & b.bits) AS shared
     FROM readers a JOIN readers b ON a.user_id <> b.user_id
-    LEFT JOIN rare_pairs r ON r.user_id = a.user_id AND r.other_id = b.user_id
+    WHERE bit_count(a.bits & b.bits) > 0
+    UNION ALL
+    SELECT user_id, other_id, shared FROM rare_pairs
+),
+pairs AS (
+    SELECT c.user_id, c.other_id, a.n AS na, b.n AS nb, c.shared
+    FROM (SELECT user_id, other_id, sum(shared) AS shared FROM counts GROUP BY user_id, other_id) c
+    JOIN readers a ON a.user_id = c.user_id
+    JOIN readers b ON b.user_id = c.other_id
 ),
 best AS (
     SELECT user_id,
