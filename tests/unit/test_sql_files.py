@@ -77,6 +77,7 @@ SAMPLES: dict[str, dict] = {
     "ingest/update_tautulli_history": {},
     "issues/all_issues": {},
     "issues/list_issues": {"kind": "weekly"},
+    "issues/listed_in_plex": {"keys": [100, 110, 999_999]},
     "issues/load_issue": {"issue_key": DIGEST_KEY},
     "issues/play_span": {},
     "issues/save_issue": {"issue_key": DIGEST_KEY, "kind": "weekly", "period_key": "2026-W46",
