@@ -122,3 +122,16 @@ def test_a_new_inbox_file_is_taken_in_though_its_ids_start_again(tmp_path):
     record(settings, inbox.Request(DAVE, "done", "120", at))
     assert take_inbox(store, settings, INGESTED) == 1
     assert store.con.execute("SELECT count(*) FROM reader_actions WHERE user_id = ?", [DAVE]).fetchone() == (2,)
+
+
+def test_every_field_is_taken_in_exactly_as_the_inbox_has_it(tmp_path):
+    """The take-in reads each column as one JSON array: quotes, backslashes, newlines and any script survive."""
+    settings = web_settings(tmp_path)
+    at = datetime(2026, 11, 16, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    odd = ['o\'neil+"x"@例え.jp', "back\\slash\nnew\tline", "<script>alert(1)</script>", "🎬 \u2028 end"]
+    record(settings, *(inbox.Request(DAVE + i, "done", target, at) for i, target in enumerate(odd)))
+    store = seeded()
+    assert take_inbox(store, settings, INGESTED) == len(odd)
+    rows = store.con.execute("SELECT action_id, user_id, action, target, acted_at FROM reader_actions "
+                             "WHERE inbox_uid <> 'seed' ORDER BY action_id").fetchall()
+    assert rows == [(i + 1, DAVE + i, "done", target, at) for i, target in enumerate(odd)]

@@ -175,7 +175,7 @@ SAMPLES: dict[str, dict] = {
     "retention/recent_viewers": {"since": INGESTED - timedelta(days=30)},
     "retention/unreachable_users": {},
     "inbox/last_taken": {"inbox_uid": "seed"},
-    "inbox/take_actions": NOW,
+    "inbox/take_actions": {**NOW, "inbox_uid": "seed"},
     "inbox/refuse_foreign": {},
     "inbox/apply_optouts": {},
     "inbox/apply_resubscribes": {},
