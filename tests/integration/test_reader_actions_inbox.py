@@ -135,3 +135,32 @@ def test_every_field_is_taken_in_exactly_as_the_inbox_has_it(tmp_path):
     rows = store.con.execute("SELECT action_id, user_id, action, target, acted_at FROM reader_actions "
                              "WHERE inbox_uid <> 'seed' ORDER BY action_id").fetchall()
     assert rows == [(i + 1, DAVE + i, "done", target, at) for i, target in enumerate(odd)]
+
+
+def test_answers_that_wait_on_one_commit_are_delivered_together(tmp_path):
+    """Group commit: while another connection holds the inbox's write lock, requests queue up; once it lets go they
+    are committed and handed back in at most two batches (the one already waiting, then the rest), every one DONE."""
+    import threading
+
+    path = tmp_path / inbox.INBOX_FILE
+    batches: list[list] = []
+    delivered = threading.Event()
+
+    def deliver(settled: list) -> None:
+        batches.append(settled)
+        if sum(len(b) for b in batches) == 10:
+            delivered.set()
+
+    writer = inbox.Writer(path, deliver=deliver)
+    blocker = inbox.connect(path)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer's BEGIN IMMEDIATE now waits (sqlite3's 5 s busy timeout)
+    at = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)
+    for i in range(10):
+        writer.submit(inbox.Request(DAVE, "done", str(i), at), f"waiter {i}")
+    blocker.execute("COMMIT")
+    assert delivered.wait(10)
+    writer.close()
+    blocker.close()
+    assert len(batches) <= 2
+    assert [pair for b in batches for pair in b] == [(f"waiter {i}", inbox.DONE) for i in range(10)]
+    assert inbox.connect(path).execute("SELECT count(*) FROM actions").fetchone() == (10,)
