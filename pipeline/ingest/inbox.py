@@ -6,12 +6,12 @@ next e-mail and a keep before the next deletion. Taking in is idempotent (the in
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import pyarrow as pa
 
 from pipeline.web.inbox import INBOX_FILE, connect, taken_since, uid
@@ -42,7 +42,7 @@ def take_inbox(store: "Store", settings: "Settings", now: datetime) -> int:
     if not count:
         return 0
     # A column at a time, each one JSON text from SQLite: no Python tuple per action (the cost at 100,000s).
-    table = pa.Table.from_arrays([pa.array(json.loads(text), field.type) for text, field in zip(columns, ROWS)],
+    table = pa.Table.from_arrays([pa.array(orjson.loads(text), field.type) for text, field in zip(columns, ROWS)],
                                  schema=ROWS)
     with store.transaction():  # copied and applied together: a run that dies halfway took nothing in
         store.con.register("inbox_rows", table)
