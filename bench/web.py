@@ -8,7 +8,7 @@ requests are due at a fixed rate and each latency runs from when it was due to t
 stalled server shows as latency, not as a lower rate. Half the POSTs are RFC 8058 one-click unsubscribes, half are
 "Keep" form POSTs with their CSRF field; every one is a new action appended to the inbox (on disk before the
 answer). Each comes from its own client address (X-Forwarded-For from the trusted loopback proxy), so the
-per-address limit stays at its default. Then a file store takes in an inbox of --inbox actions.
+per-address limit stays at its default. Then fresh file stores take in an inbox of --inbox actions, --inbox-runs times.
 
     python bench/web.py                       # 500/s for 20 s, then a 200,000-action inbox
     python bench/web.py --rate 800 --seconds 10 --inbox 50000
@@ -154,15 +154,15 @@ def busy() -> str:
     return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
-def bench_inbox(n: int, tmp: Path) -> dict:
-    """A file store takes in an inbox of n actions (half keeps, half unsubscribes): actions per second."""
+def bench_inbox(n: int, tmp: Path, run: int = 0) -> dict:
+    """A fresh file store takes in an inbox of n actions (half keeps, half unsubscribes): actions per second."""
     import sqlite3
 
     from pipeline.ingest.inbox import take_inbox
     from pipeline.store import open_store
     from pipeline.web.inbox import INBOX_FILE, connect
 
-    data = tmp / "inbox-bench"
+    data = tmp / f"inbox-bench-{run}"
     settings = settings_for(data)
     con = connect(data / INBOX_FILE)
     at = datetime.now(timezone.utc).isoformat()
@@ -183,7 +183,7 @@ def bench_inbox(n: int, tmp: Path) -> dict:
         take_inbox(store, settings, datetime.now(timezone.utc))  # nothing new: the every-run cost
         idle = time.perf_counter() - again
     return {"actions": taken, "seconds": round(seconds, 3), "per_second": round(taken / seconds),
-            "nothing_new_ms": round(idle * 1000, 1)}
+            "nothing_new_ms": round(idle * 1000, 1), "busy": busy()}
 
 
 def main() -> None:
@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--inbox", type=int, default=200_000)
+    parser.add_argument("--inbox-runs", type=int, default=3, help="take-ins, each into a fresh store")
     parser.add_argument("--no-fsync", action="store_true", help="web.inbox_fsync = false (survives a killed app only)")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--hold", nargs=2, help=argparse.SUPPRESS)
@@ -239,7 +240,8 @@ def main() -> None:
            "p99_ms": round(percentile(latencies, 0.99) * 1000, 1), "max_ms": round(max(latencies) * 1000, 1),
            "app_cpu_ms_per_action": round(cpu * 1000 / n, 2), "fsync": not args.no_fsync, "busy_before": before,
            "busy_during": during}
-    inbox = bench_inbox(args.inbox, tmp)
+    inboxes = [bench_inbox(args.inbox, tmp, run) for run in range(args.inbox_runs)]
+    inbox = min(inboxes, key=lambda r: r["per_second"])
     shutil.rmtree(tmp, ignore_errors=True)
     print("| offered | inbox fsync | answered/s | p50 | p99 | max | app CPU per action | statuses | in the inbox "
           "| machine |")
@@ -249,12 +251,13 @@ def main() -> None:
           f"{web['p99_ms']} ms | {web['max_ms']} ms | {web['app_cpu_ms_per_action']} ms | {statuses} | {stored:,} | "
           f"{during} |")
     print()
-    print("| inbox actions taken in | seconds | actions/s | a run with nothing new |")
-    print("|---:|---:|---:|---:|")
-    print(f"| {inbox['actions']:,} | {inbox['seconds']} | {inbox['per_second']:,} | {inbox['nothing_new_ms']} ms |")
+    print("| inbox actions taken in | seconds | actions/s | a run with nothing new | machine |")
+    print("|---:|---:|---:|---:|---|")
+    for r in inboxes:
+        print(f"| {r['actions']:,} | {r['seconds']} | {r['per_second']:,} | {r['nothing_new_ms']} ms | {r['busy']} |")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "web.json").write_text(json.dumps({"web": web, "inbox": inbox}, indent=2))
+    (out / "web.json").write_text(json.dumps({"web": web, "inbox": inbox, "inbox_runs": inboxes}, indent=2))
 
 
 if __name__ == "__main__":

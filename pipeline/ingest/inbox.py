@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import pyarrow as pa
 
 from pipeline.web.inbox import INBOX_FILE, connect, taken_since, uid
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # acted_at stays the inbox's ISO text here; DuckDB parses the whole column at once (take_actions.sql).
-ROWS = pa.schema([("inbox_uid", pa.string()), ("action_id", pa.int64()), ("acted_at", pa.string()),
-                  ("user_id", pa.int64()), ("action", pa.string()), ("target", pa.string())])
+ROWS = pa.schema([("action_id", pa.int64()), ("acted_at", pa.string()), ("user_id", pa.int64()),
+                  ("action", pa.string()), ("target", pa.string())])
 EFFECTS = ("inbox/refuse_foreign", "inbox/apply_optouts", "inbox/apply_resubscribes", "inbox/apply_keeps",
            "inbox/mark_applied")
 
@@ -35,22 +36,21 @@ def take_inbox(store: "Store", settings: "Settings", now: datetime) -> int:
     con = connect(path, readonly=True)
     try:
         inbox_uid = uid(con)
-        rows = taken_since(con, store.execute("inbox/last_taken", {"inbox_uid": inbox_uid})[0][0])
+        count, columns = taken_since(con, store.execute("inbox/last_taken", {"inbox_uid": inbox_uid})[0][0])
     finally:
         con.close()
-    if not rows:
+    if not count:
         return 0
-    ids, at, users, actions, targets = zip(*rows)
-    table = pa.table([pa.array([inbox_uid] * len(ids), pa.string()), pa.array(ids, pa.int64()),
-                      pa.array(at, pa.string()), pa.array(users, pa.int64()), pa.array(actions, pa.string()),
-                      pa.array(targets, pa.string())], schema=ROWS)
-    with store.transaction():
+    # A column at a time, each one JSON text from SQLite: no Python tuple per action (the cost at 100,000s).
+    table = pa.Table.from_arrays([pa.array(orjson.loads(text), field.type) for text, field in zip(columns, ROWS)],
+                                 schema=ROWS)
+    with store.transaction():  # copied and applied together: a run that dies halfway took nothing in
         store.con.register("inbox_rows", table)
         try:
-            store.execute("inbox/take_actions", {"now": now})
+            store.execute("inbox/take_actions", {"now": now, "inbox_uid": inbox_uid})
         finally:
             store.con.unregister("inbox_rows")
         for name in EFFECTS:
             store.execute(name)
-    log.info("took in %d reader action(s)", len(rows))
-    return len(rows)
+    log.info("took in %d reader action(s)", count)
+    return count

@@ -1,7 +1,8 @@
 """Turn a frozen issue snapshot into the public data one issue page shows.
 
 This is an allow-list: only the fields named here reach the site. User ids, usernames, e-mail
-addresses, Plex thumb paths and rating keys stay behind; people are named through a `Namer`
+addresses and Plex thumb paths stay behind; a rating key leaves only inside a title's Plex link
+(which opens only for someone signed in to Plex with access to the server); people are named through a `Namer`
 (site.names) and anyone in site.exclude_users is dropped from every list. Numbers are
 formatted here so the templates stay plain.
 """
@@ -9,8 +10,9 @@ formatted here so the templates stay plain.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from pipeline.render.plex_links import plex_links
 from pipeline.render.privacy import Namer
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -116,7 +118,7 @@ def added_line(t: Mapping[str, Any]) -> str:
     return parts[0] if parts else ""
 
 
-def _added_item(item: Mapping[str, Any], posters: Mapping[str, Any]) -> dict:
+def _added_item(item: Mapping[str, Any], posters: Mapping[str, Any], plex: Callable[[Any], str]) -> dict:
     kind = item.get("kind")
     title = str(item.get("title") or "Untitled")
     if kind == "season":
@@ -132,10 +134,10 @@ def _added_item(item: Mapping[str, Any], posters: Mapping[str, Any]) -> dict:
         shape = "poster"
     return {"title": title, "detail": detail, "new_show": bool(item.get("new_show")), "shape": shape,
             "kind": {"season": "TV", "album": "Album"}.get(str(kind), "Movie"),
-            "poster": _poster(posters, item.get("rating_key"))}
+            "poster": _poster(posters, item.get("rating_key")), "plex": plex(item.get("rating_key"))}
 
 
-def _added(added: Mapping[str, Any], posters: Mapping[str, Any]) -> dict | None:
+def _added(added: Mapping[str, Any], posters: Mapping[str, Any], plex: Callable[[Any], str]) -> dict | None:
     items = list(added.get("items") or [])
     if not items:
         return None
@@ -145,14 +147,14 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, Any]) -> dict | None:
         shown, more = [], 0
         for kind in kinds:  # movies before TV; newest first within each
             rows = [i for i in items if i.get("kind") == kind]
-            shown += [_added_item(i, posters) for i in rows[:ADDED_PER_GROUP]]
+            shown += [_added_item(i, posters, plex) for i in rows[:ADDED_PER_GROUP]]
             more += max(0, len(rows) - ADDED_PER_GROUP)
         if shown:
             groups.append({"name": name, "items": shown, "more": more})
     return {"line": added_line(added.get("totals") or {}), "groups": groups}
 
 
-def _top(top: Mapping[str, Any], posters: Mapping[str, Any]) -> list[dict]:
+def _top(top: Mapping[str, Any], posters: Mapping[str, Any], plex: Callable[[Any], str]) -> list[dict]:
     """Most watched per kind, ranked by hours (a film is one play, a show many): the e-mail ranks the same way."""
     out = []
     for key, name, shape in (("movies", "Movies", "poster"), ("shows", "Shows", "poster"),
@@ -172,7 +174,7 @@ def _top(top: Mapping[str, Any], posters: Mapping[str, Any]) -> list[dict]:
                           "plays": f"{count(plays)} {plural(plays, 'play')}",
                           "hours": f"{hours(r.get('hours'))} h", "extra": extra,
                           "share": round(100 * float(r.get("hours") or 0) / most),
-                          "poster": _poster(posters, r.get("rating_key"))})
+                          "poster": _poster(posters, r.get("rating_key")), "plex": plex(r.get("rating_key"))})
         out.append({"id": key, "name": name, "shape": shape, "items": items})
     return out
 
@@ -194,7 +196,8 @@ def _together(phrases: list[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def _watchlist(rows: list[Mapping[str, Any]], namer: Namer, posters: Mapping[str, Any]) -> list[dict]:
+def _watchlist(rows: list[Mapping[str, Any]], namer: Namer, posters: Mapping[str, Any],
+               plex: Callable[[Any], str]) -> list[dict]:
     out = []
     for r in rows:
         ids = [uid for uid in (r.get("user_ids") or []) if not namer.is_excluded(uid)]
@@ -207,7 +210,8 @@ def _watchlist(rows: list[Mapping[str, Any]], namer: Namer, posters: Mapping[str
             who = _together(names[:4] + ([f"{len(names) - 4} more"] if len(names) > 4 else []))
         out.append({"title": str(r.get("title") or "Untitled"), "year": r.get("year"),
                     "kind": "Movie" if r.get("title_kind") == "movie" else "Show",
-                    "viewers": len(ids), "who": who, "poster": _poster(posters, r.get("rating_key"))})
+                    "viewers": len(ids), "who": who, "poster": _poster(posters, r.get("rating_key")),
+                    "plex": plex(r.get("rating_key"))})
         if len(out) == WATCHLIST_ROWS:
             break
     return out
@@ -292,6 +296,7 @@ def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[st
     totals = snapshot.get("totals") or {}
     added = snapshot.get("added") or {}
     heat = snapshot.get("heatmap") or {}
+    plex = plex_links(snapshot)
     heatmap = None
     if heat.get("busiest"):
         heatmap = {"text": _busiest(heat), "chart": dict(charts["heatmap"]) if "heatmap" in charts else None}
@@ -308,13 +313,13 @@ def issue_view(snapshot: Mapping[str, Any], namer: Namer, *, posters: Mapping[st
         "plays": int(totals.get("plays") or 0),
         "hours": hours(totals.get("hours")),
         "viewers": int(totals.get("active_viewers") or 0),
-        "added": _added(added, posters),
+        "added": _added(added, posters, plex),
         "coming": coming_rows(snapshot.get("coming_soon")),
         "coming_days": int((snapshot.get("coming_soon") or {}).get("days") or 0),
-        "top": _top(snapshot.get("top") or {}, posters),
+        "top": _top(snapshot.get("top") or {}, posters, plex),
         "top_measure": TOP_MEASURE,
         "top_viewers": _viewers(list(snapshot.get("top_viewers") or []), namer),
-        "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer, posters),
+        "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer, posters, plex),
         "heatmap": heatmap,
         "platforms": _platforms(list(snapshot.get("platforms") or [])),
         "names_hidden": namer.hidden,

@@ -17,10 +17,13 @@ def web_config(settings: Settings):
     import uvicorn
 
     from pipeline.web.app import create_app
+    from pipeline.web.http import BoundedHttpTools
 
+    # httptools with a bounded request head (pipeline/web/http.py); the standard asyncio loop, as uvloop answered
+    # no faster here and with a longer tail.
     return uvicorn.Config(create_app(settings), host=settings.web.bind, port=settings.web.port, access_log=False,
                           proxy_headers=False, server_header=False, date_header=False, log_level="warning",
-                          timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024, lifespan="on")
+                          timeout_keep_alive=5, http=BoundedHttpTools, loop="asyncio", lifespan="on")
 
 
 def serve_web(settings: Settings) -> None:

@@ -99,6 +99,9 @@ def _snapshot(store: Store, period: Period, settings: Settings, now: datetime, l
         def inventory(name: str) -> list[dict]:
             return [_plain(row) for row in run(store, name, params)]
         snapshot["year"] = year_section(q, inventory, period.first_day)  # optional: renderers show it when present, so old snapshots still load
+    plex = _plex(store, snapshot)
+    if plex:  # optional too: a snapshot without it (older, or no Plex inventory yet) renders without Plex links
+        snapshot["plex"] = plex
     return snapshot
 
 
@@ -111,6 +114,20 @@ def _coming_soon(store: Store, period: Period, settings: Settings, now: datetime
     rows = run(store, "issues/coming_soon", {"from": max(period.end, now), "until": period.end + timedelta(days=days),
                                             "tz": period.tz, "limit": limits.coming})
     return {"days": days, "items": [_plain(r) for r in rows]} if rows else None
+
+
+def _plex(store: Store, snapshot: dict) -> dict | None:
+    """The server's machine id and which listed titles Plex has now, frozen with the issue: render links only those."""
+    server = store.execute("ingest/stored_server")
+    if not server or not server[0][0]:
+        return None
+    users = snapshot["users"].values()
+    rows = [*snapshot["added"]["items"], *snapshot["community_watchlist"],
+            *(r for ranks in snapshot["top"].values() for lists in ranks.values() for r in lists),
+            *(r for u in users for r in (*u["top_titles"], *u["shared_titles"]))]
+    keys = sorted({int(r["rating_key"]) for r in rows if r.get("rating_key") is not None})
+    listed = [k for (k,) in store.execute("issues/listed_in_plex", {"keys": keys})] if keys else []
+    return {"machine_id": str(server[0][0]), "in_plex": listed}
 
 
 def _period(p: Period, now: datetime) -> dict:

@@ -74,7 +74,9 @@ class ActionApp:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.writer = inbox.Writer(self.inbox_path, fsync=self.settings.web.inbox_fsync)
+        loop = asyncio.get_running_loop()  # one wake-up of this loop answers a whole committed batch
+        self.writer = inbox.Writer(self.inbox_path, fsync=self.settings.web.inbox_fsync,
+                                   deliver=lambda settled: loop.call_soon_threadsafe(_settle, settled))
         try:
             yield
         finally:
@@ -146,11 +148,10 @@ class ActionApp:
     async def _record(self, claim: Claim, action: str) -> str:
         """Append to the inbox and wait until it is committed; DONE, ALREADY or LIMIT."""
         assert self.writer is not None, "the app was not started"
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
         keeps = self.settings.retention.reader_keeps_per_month
         request = inbox.Request(claim.reader, action, claim.target, self.now(), keeps)
-        self.writer.submit(request, lambda outcome: loop.call_soon_threadsafe(_settle, future, outcome))
+        self.writer.submit(request, future)
         return await future
 
     # -- routes -------------------------------------------------------------------------------------------------
@@ -219,9 +220,10 @@ class ActionApp:
         return self._page(Page(200, done_title, (self._when(),)))
 
 
-def _settle(future: asyncio.Future, outcome: object) -> None:
-    if not future.done():
-        future.set_result(outcome)
+def _settle(settled: list[tuple[asyncio.Future, object]]) -> None:
+    for future, outcome in settled:
+        if not future.done():  # a client that hung up cancelled its wait; the action stays recorded
+            future.set_result(outcome)
 
 
 def _form(body: bytes) -> dict[str, str]:

@@ -122,3 +122,45 @@ def test_a_new_inbox_file_is_taken_in_though_its_ids_start_again(tmp_path):
     record(settings, inbox.Request(DAVE, "done", "120", at))
     assert take_inbox(store, settings, INGESTED) == 1
     assert store.con.execute("SELECT count(*) FROM reader_actions WHERE user_id = ?", [DAVE]).fetchone() == (2,)
+
+
+def test_every_field_is_taken_in_exactly_as_the_inbox_has_it(tmp_path):
+    """The take-in reads each column as one JSON array: quotes, backslashes, newlines and any script survive."""
+    settings = web_settings(tmp_path)
+    at = datetime(2026, 11, 16, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    odd = ['o\'neil+"x"@例え.jp', "back\\slash\nnew\tline", "<script>alert(1)</script>", "🎬 \u2028 end"]
+    record(settings, *(inbox.Request(DAVE + i, "done", target, at) for i, target in enumerate(odd)))
+    store = seeded()
+    assert take_inbox(store, settings, INGESTED) == len(odd)
+    rows = store.con.execute("SELECT action_id, user_id, action, target, acted_at FROM reader_actions "
+                             "WHERE inbox_uid <> 'seed' ORDER BY action_id").fetchall()
+    assert rows == [(i + 1, DAVE + i, "done", target, at) for i, target in enumerate(odd)]
+
+
+def test_answers_that_wait_on_one_commit_are_delivered_together(tmp_path):
+    """Group commit: while another connection holds the inbox's write lock, requests queue up; once it lets go they
+    are committed and handed back in at most two batches (the one already waiting, then the rest), every one DONE."""
+    import threading
+
+    path = tmp_path / inbox.INBOX_FILE
+    batches: list[list] = []
+    delivered = threading.Event()
+
+    def deliver(settled: list) -> None:
+        batches.append(settled)
+        if sum(len(b) for b in batches) == 10:
+            delivered.set()
+
+    writer = inbox.Writer(path, deliver=deliver)
+    blocker = inbox.connect(path)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer's BEGIN IMMEDIATE now waits (sqlite3's 5 s busy timeout)
+    at = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)
+    for i in range(10):
+        writer.submit(inbox.Request(DAVE, "done", str(i), at), f"waiter {i}")
+    blocker.execute("COMMIT")
+    assert delivered.wait(10)
+    writer.close()
+    blocker.close()
+    assert len(batches) <= 2
+    assert [pair for b in batches for pair in b] == [(f"waiter {i}", inbox.DONE) for i in range(10)]
+    assert inbox.connect(path).execute("SELECT count(*) FROM actions").fetchone() == (10,)

@@ -145,6 +145,30 @@ def test_an_oversized_body_is_refused_unread(web):
     assert web.inbox_rows() == []
 
 
+def test_an_endless_request_head_is_cut_off_and_the_connection_closed(web):
+    """httptools alone buffers a head without end; the server answers 400 and closes once it passes 16 KiB."""
+    import socket
+
+    host, port = web.url.removeprefix("http://").split(":")
+    link = web.link(ALICE, "keep", "120").removeprefix(web.url)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"GET {link} HTTP/1.1\r\nHost: marquee.example.org\r\nX-Padding: ".encode())
+        try:
+            for _ in range(1024):  # up to 64 MiB of one header value, 64 KiB at a time
+                conn.sendall(b"a" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server hung up mid-head, as it should
+        answer = b""
+        try:
+            while chunk := conn.recv(4096):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    # and the server still answers others
+    assert requests.get(web.link(BOB, "keep", "121"), timeout=10).status_code == 200
+
+
 def test_the_rate_limit_per_link_and_per_address(tmp_path):
     with WebApp(tmp_path, **{"web.per_link_per_minute": 3, "web.per_ip_per_minute": 5}) as web:
         link = web.link(ALICE, "keep", "120")

@@ -9,11 +9,12 @@ first, when a digest would be clipped.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pipeline.render.email.images import EmailImage
 from pipeline.render.issue_view import (TOP_MEASURE, added_line, change, coming_rows, count, day_span, heading, hours,
                                         plural)
+from pipeline.render.plex_links import plex_links
 from pipeline.render.privacy import Namer
 
 ADDED_POSTERS = 8      # two rows of four
@@ -65,7 +66,7 @@ def added_shown(items: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(items, key=lambda i: 0 if i.get("kind") in ("movie", "season") else 1)[:ADDED_POSTERS]
 
 
-def _added(added: Mapping[str, Any], posters: Mapping[str, EmailImage]) -> dict | None:
+def _added(added: Mapping[str, Any], posters: Mapping[str, EmailImage], plex: Callable[[Any], str]) -> dict | None:
     items = list(added.get("items") or [])
     if not items:
         return None
@@ -82,12 +83,13 @@ def _added(added: Mapping[str, Any], posters: Mapping[str, EmailImage]) -> dict 
         else:
             detail, badge = str(item.get("year") or ""), ""
         shown.append({"title": str(item.get("title") or "Untitled"), "detail": detail, "badge": badge,
-                      "square": kind == "album", "poster": posters.get(str(item.get("rating_key")))})
+                      "square": kind == "album", "poster": posters.get(str(item.get("rating_key"))),
+                      "plex": safe_url(plex(item.get("rating_key")))})
     return {"line": added_line(added.get("totals") or {}), "titles": shown,
             "more": max(0, len(items) - len(shown)), "total": new_titles(added)}
 
 
-def _top(top: Mapping[str, Any]) -> list[dict]:
+def _top(top: Mapping[str, Any], plex: Callable[[Any], str]) -> list[dict]:
     """Most watched per kind, ranked by hours like the site (TOP_MEASURE); the hours lead each row's detail."""
     out = []
     for key, name in (("movies", "Movies"), ("shows", "Shows"), ("music", "Music")):
@@ -98,12 +100,13 @@ def _top(top: Mapping[str, Any]) -> list[dict]:
         items = [{"label": str(r.get("title") or "Untitled"), "year": r.get("year") if key != "music" else None,
                   "detail": f"{hours(r.get('hours'))} h · "
                             f"{count(r.get('plays'))} {plural(int(r.get('plays') or 0), 'play')}",
-                  "share": max(2, round(100 * float(r.get("hours") or 0) / most)), "me": False} for r in rows]
+                  "share": max(2, round(100 * float(r.get("hours") or 0) / most)), "me": False,
+                  "url": safe_url(plex(r.get("rating_key")))} for r in rows]
         out.append({"id": key, "name": name, "rows": items})
     return out
 
 
-def _watchlist(rows: list[Mapping[str, Any]], namer: Namer) -> list[dict]:
+def _watchlist(rows: list[Mapping[str, Any]], namer: Namer, plex: Callable[[Any], str]) -> list[dict]:
     out = []
     for r in rows:
         ids = [str(uid) for uid in (r.get("user_ids") or []) if not namer.is_excluded(uid)]
@@ -111,7 +114,7 @@ def _watchlist(rows: list[Mapping[str, Any]], namer: Namer) -> list[dict]:
             continue
         out.append({"title": str(r.get("title") or "Untitled"), "year": r.get("year"),
                     "kind": "Movie" if r.get("title_kind") == "movie" else "Show", "ids": ids,
-                    "who": _who(ids, namer, None)})
+                    "who": _who(ids, namer, None), "plex": safe_url(plex(r.get("rating_key")))})
         if len(out) == WATCHLIST_ROWS:
             break
     return out
@@ -184,6 +187,7 @@ def issue_part(snapshot: Mapping[str, Any], namer: Namer, posters: Mapping[str, 
          "change": change(pct.get("titles"), int(prev.get("titles") or 0), "titles", kind)},
     ]
     busiest = _busiest(snapshot.get("heatmap") or {})
+    plex = plex_links(snapshot)
     noun = NOUNS.get(kind, "period")
     span = day_span(period["first_day"], period["last_day"]) if period.get("first_day") else ""
     return {
@@ -196,12 +200,12 @@ def issue_part(snapshot: Mapping[str, Any], namer: Namer, posters: Mapping[str, 
         "hours": hours(totals.get("hours")), "plays": int(totals.get("plays") or 0),
         "viewers": int(totals.get("active_viewers") or 0),
         "headline": headline,
-        "added": _added(snapshot.get("added") or {}, posters),
+        "added": _added(snapshot.get("added") or {}, posters, plex),
         "coming": coming_rows(snapshot.get("coming_soon"), COMING_ROWS),
         "coming_more": max(0, len((snapshot.get("coming_soon") or {}).get("items") or []) - COMING_ROWS),
-        "top": _top(snapshot.get("top") or {}),
+        "top": _top(snapshot.get("top") or {}, plex),
         "top_measure": TOP_MEASURE,
-        "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer),
+        "watchlist": _watchlist(list(snapshot.get("community_watchlist") or []), namer, plex),
         # The caption under the chart starts with its alt text, so the two state the same figure in the chart's
         # measure (plays); the busiest hour by time watched follows, named as such.
         "chart": {"image": chart, "text": " ".join(x for x in (chart.alt, busiest) if x), "alt": chart.alt or busiest}
