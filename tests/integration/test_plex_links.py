@@ -121,3 +121,24 @@ def test_an_older_snapshot_without_a_machine_id_builds_without_plex_links(built,
     render_site(site, [older])
     page = next((tmp_path / "issues").glob("*/index.html")).read_text(encoding="utf-8")
     assert "app.plex.tv" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_readers_own_titles_open_in_plex_from_their_digest(built):
+    """The personal part links too: "Your most watched" and "Watched together", each to its own key."""
+    world, _, _, snapshot, tmp = built
+    by_email = {u.email.lower(): u for u in world.users if u.email}
+    checked = 0
+    for mail in sorted((tmp / "outbox" / "dry-run").rglob("*.eml")):
+        msg = BytesParser(policy=policy.default).parsebytes(mail.read_bytes())
+        user = by_email.get(str(msg["To"].addresses[0].addr_spec).lower())
+        mine = (snapshot["users"].get(str(user.user_id)) if user else None) or {}
+        if not mine.get("top_titles") or not mine.get("shared_titles"):
+            continue
+        html = msg.get_body(("html",)).get_content()
+        own, together = html.index("Your most watched"), html.index("Watched together")
+        top, shared = mine["top_titles"][0], mine["shared_titles"][0]
+        assert (plex_url(world.machine_identifier, top["rating_key"]), top["title"]) in links_in(html[own:together])
+        after = html[together:].split("</td>")[0]  # the personal part's own "Watched together" rows
+        assert (plex_url(world.machine_identifier, shared["rating_key"]), shared["title"]) in links_in(after)
+        checked += 1
+    assert checked, "no reader had both their own top titles and titles watched together"

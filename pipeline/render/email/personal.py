@@ -6,10 +6,11 @@ A reader with no plays in the period gets a friendly "we missed you", never a ro
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pipeline.render.email.view import LEAVING_ROWS, PERSONAL_ROWS, nice_date, safe_url
 from pipeline.render.issue_view import change, count, hours, plural
+from pipeline.render.plex_links import plex_links
 
 REQUEST_ROWS = 8
 REQUEST_STATES = {"available": "is available now", "approved": "is approved", "waiting": "is waiting"}
@@ -26,7 +27,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _active(user: Mapping[str, Any], part: Mapping[str, Any], days: int) -> dict:
+def _active(user: Mapping[str, Any], part: Mapping[str, Any], days: int, plex: Callable[[Any], str]) -> dict:
     totals = user.get("totals") or {}
     prev = totals.get("previous") or {}
     streak = user.get("streak") or {}
@@ -53,12 +54,14 @@ def _active(user: Mapping[str, Any], part: Mapping[str, Any], days: int) -> dict
     titles = list(user.get("top_titles") or [])[:PERSONAL_ROWS]
     most = max((float(t.get("hours") or 0) for t in titles), default=0) or 1.0
     top = [{"label": str(t.get("title") or "Untitled"), "year": t.get("year"), "detail": f"{hours(t.get('hours'))} h",
-            "share": max(2, round(100 * float(t.get("hours") or 0) / most)), "me": False}
+            "share": max(2, round(100 * float(t.get("hours") or 0) / most)), "me": False,
+            "url": safe_url(plex(t.get("rating_key")))}
            for t in titles]
     shared = []
     for s in list(user.get("shared_titles") or [])[:PERSONAL_ROWS]:
         others = int(s.get("others") or 0)
         shared.append({"title": str(s.get("title") or "Untitled"), "year": s.get("year"), "others": others,
+                       "plex": safe_url(plex(s.get("rating_key"))),
                        "lead": f"You and {others} {plural(others, 'other')} watched"})
     return {"state": "active", "stats": stats, "pad": badge is not None, "lines": lines, "top": top, "shared": shared,
             "hours": hours(totals.get("hours")),
@@ -91,7 +94,7 @@ def personal_part(snapshot: Mapping[str, Any], user_id: int | None, part: Mappin
     user = (snapshot.get("users") or {}).get(str(user_id))
     if user and int((user.get("totals") or {}).get("plays") or 0) > 0:
         days = max(1, round(float((snapshot.get("period") or {}).get("hours") or 168) / 24))
-        return _active(user, part, days)
+        return _active(user, part, days, plex_links(snapshot))
     return _missed(user, part)
 
 
