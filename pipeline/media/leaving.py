@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.policy.media import PUBLIC_WINDOW_DAYS
+from pipeline.tokens import plex_url
 
 __all__ = ["PUBLIC_WINDOW_DAYS", "episode_title", "keep_rule", "leaving_for_users", "leaving_public",
            "leaving_public_dated"]
@@ -74,11 +75,12 @@ def leaving_for_users(store: Store, settings: Settings, now: datetime) -> dict[i
 
 def leaving_public_dated(store: Store, settings: Settings, now: datetime,
                          sections: Iterable[int] | None = None) -> list[dict]:
-    """What leaves within PUBLIC_WINDOW_DAYS, soonest first: [{"title", "year", "detail", "leaving_on"}], a show once.
+    """What leaves within PUBLIC_WINDOW_DAYS, soonest first: [{"title", "year", "detail", "leaving_on", "plex"}],
+    a show once.
 
     detail is "3 episodes" for a show, "" for a movie; leaving_on is the local day the first of it leaves
-    (today for what is overdue). Nothing else about an item is returned. sections: only these libraries
-    (None: every one).
+    (today for what is overdue); plex its app.plex.tv page ("" before Plex was listed). Nothing else about an
+    item is returned. sections: only these libraries (None: every one).
     """
     _aware(now)
     zone = ZoneInfo(settings.server.timezone)
@@ -86,14 +88,18 @@ def leaving_public_dated(store: Store, settings: Settings, now: datetime,
     until = now + timedelta(days=PUBLIC_WINDOW_DAYS)
     out = []
     wanted = None if sections is None else sorted(sections)
+    server = store.execute("ingest/stored_server")
+    machine = str(server[0][0] or "") if server else ""
     for row in store.records("render/leaving_public", {"until": until, "sections": wanted}):
         n = int(row["items"])
         detail = (f"{n} episode" + ("" if n == 1 else "s")) if row["is_show"] else ""
         out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail,
-                    "leaving_on": _leaving_on(row["first_at"], zone, today)})
+                    "leaving_on": _leaving_on(row["first_at"], zone, today),
+                    "plex": plex_url(machine, int(row["plex_key"])) if machine and row["plex_key"] is not None else ""})
     return out
 
 
 def leaving_public(store: Store, settings: Settings, now: datetime) -> list[dict]:
-    """The same list as titles only, without the day: [{"title", "year", "detail"}]."""
-    return [{k: v for k, v in row.items() if k != "leaving_on"} for row in leaving_public_dated(store, settings, now)]
+    """The same list as titles only, without the day or the link: [{"title", "year", "detail"}]."""
+    return [{k: v for k, v in row.items() if k not in ("leaving_on", "plex")}
+            for row in leaving_public_dated(store, settings, now)]

@@ -12,7 +12,9 @@ from pipeline.media.leaving import leaving_public, leaving_public_dated
 from pipeline.render.site.generate import PUBLIC_ROWS
 from pipeline.render.site.generate import render_site
 from pipeline.settings import load_settings
+from pipeline.tokens import plex_url
 from tests.fixtures.leaks import leak_scan
+from tests.fixtures.stats_world import insert
 from tests.fixtures.leaving_queue import NEVER_LISTED, NOW, REASON, SCRIPT, USERS, queue_store
 from tests.fixtures.site_issues import fixture_snapshots
 
@@ -102,3 +104,22 @@ def test_the_list_says_as_of_when_it_was_true(tmp_path):
     block = section((Path(settings.site.output_dir) / "index.html").read_text(encoding="utf-8"))
     local = NOW.astimezone(ZoneInfo(settings.server.timezone))
     assert f", {local:%H:%M}: a date can still move later, or a title be kept." in block and "As of " in block
+
+
+def test_each_title_opens_in_plex_once_plex_was_listed(tmp_path):
+    """Issue 12: a leaving title links to its Plex page (a show to the show), so a reader can catch it in one click."""
+    machine = "f00dfeedc0ffee00f00dfeedc0ffee00f00dfeed"
+    settings = settings_for(tmp_path)
+    store = queue_store()
+    try:
+        before = leaving_public_dated(store, settings, NOW)
+        insert(store, "plex_server", [dict(machine_identifier=machine, name="Casa Cinema", last_listed_at=NOW)])
+        rows = leaving_public_dated(store, settings, NOW)
+    finally:
+        store.close()
+    assert all(r["plex"] == "" for r in before)
+    render_site(settings, fixture_snapshots(), leaving=rows)
+    block = section((Path(settings.site.output_dir) / "index.html").read_text(encoding="utf-8"))
+    for key, title in ((9200, "Severance"), (9100, "Heat"), (9110, "&lt;script&gt;alert(1)&lt;/script&gt;")):
+        link = plex_url(machine, key).replace("&", "&amp;")
+        assert f'<a class="plex-link" href="{link}" rel="noopener" title="Open in Plex">{title}</a>' in block

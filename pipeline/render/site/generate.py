@@ -161,10 +161,18 @@ def _as_of(at: datetime | None, zone: str) -> str:
     return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}, {local:%H:%M}"
 
 
+def _https(value: Any) -> str:
+    """Only an https link reaches the template: a javascript: URL would survive escaping."""
+    text = str(value or "").strip()
+    return text if text.startswith("https://") else ""
+
+
 def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None, as_of: str = "") -> dict:
-    """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail and that day only."""
+    """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail, that day and its
+    Plex link only."""
     rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
-             "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on"))}
+             "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on")),
+             "plex": _https(r.get("plex"))}
             for r in leaving or ()]
     days: list[dict] = []
     for row in rows[:PUBLIC_ROWS]:  # soonest first already: consecutive rows share a day

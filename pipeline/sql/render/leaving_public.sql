@@ -26,6 +26,7 @@ SELECT group_key,
        first(CASE WHEN in_show THEN show_title ELSE title END ORDER BY rating_key) AS title,
        first(CASE WHEN in_show THEN show_year ELSE year END ORDER BY rating_key) AS year,
        bool_or(in_show) AS is_show,
+       first(CASE WHEN in_show THEN show_key ELSE rating_key END ORDER BY rating_key) AS plex_key,
        count(*) AS items,
        min(scheduled_at) AS first_at
 FROM titled
