@@ -50,21 +50,32 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source."""
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.inbox import take_inbox
-    from pipeline.ingest.people import ingest_libraries, ingest_users
+    from pipeline.ingest.people import People, store_libraries, store_users
     from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")
     began, now = time.monotonic(), clock.now()
-    take_inbox(store, settings, now)  # readers' actions first, as every run does
-    run_id = store.execute("ingest/next_run_id")[0][0]
     client = TautulliClient(settings.tautulli, session=tautulli_session)
+    # Users and libraries come over their own connection while Tautulli prepares the history.
+    people_client = TautulliClient(settings.tautulli, session=tautulli_session)
+    people = People(people_client)
+    try:
+        take_inbox(store, settings, now)  # readers' actions first, as every run does
+        run_id = store.execute("ingest/next_run_id")[0][0]
+    except BaseException:
+        people.wait()
+        raise
     try:
         with store.transaction():
-            with Progress("Tautulli history", unit="plays") as progress:
-                history = ingest_history(store, client, settings, now, progress=progress)
-            users = ingest_users(store, client, now)
-            libraries = ingest_libraries(store, client, now)
+            try:
+                with Progress("Tautulli history", unit="plays") as progress:
+                    history = ingest_history(store, client, settings, now, progress=progress)
+            finally:
+                people.wait()
+            user_rows, library_rows = people.result()
+            users = store_users(store, user_rows, now)
+            libraries = store_libraries(store, library_rows, now)
             store.execute("ingest/record_run", dict(
                 run_id=run_id, started_at=now, finished_at=clock.now(), status="ok",
                 plays_fetched=history.fetched, plays_new=history.new, users=users, items=None,
@@ -80,7 +91,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
 
     seerr = ingest_seerr_line(store, settings, clock.now())
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
+                         client.requests + people_client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:

@@ -64,6 +64,10 @@ class TautulliSandbox(SandboxServer):
         self._world_lock = threading.RLock()
         self._arnold = 0
         self.cost = HistoryCost()
+        self._seen: set[str] = set()  # commands asked so far (for hold_history_until)
+        self._seen_changed = threading.Condition()
+        self._hold: tuple[set[str], float] | None = None
+        self.holds: list[bool] = []   # per held get_history: whether the awaited commands came
         self.index()  # snapshot item metadata now, as Tautulli did when each play ended
 
     def index(self) -> PlayIndex:
@@ -101,6 +105,9 @@ class TautulliSandbox(SandboxServer):
                              + ", ".join(COMMANDS), None)
         if apikey != self.world.tautulli_api_key:
             return _envelope(400, "error", "Invalid apikey", None)
+        with self._seen_changed:
+            self._seen.add(cmd)
+            self._seen_changed.notify_all()
         command = getattr(self, f"cmd_{cmd}", None)
         if command is None:
             return _envelope(400, "error", f"The sandbox Tautulli does not implement {cmd}", None)
@@ -118,8 +125,21 @@ class TautulliSandbox(SandboxServer):
                 result = ret.pop("result")
         return _envelope(200 if result == "success" else 400, result, message, ret)
 
+    def hold_history_until(self, *commands: str, timeout: float = 20.0) -> None:
+        """Test helper: answer get_history only once `commands` have been asked (or after `timeout` s).
+
+        A client that asks for them only after the history answered waits out the timeout; `holds` says so.
+        """
+        with self._seen_changed:
+            self._seen.clear()
+            self._hold = (set(commands), timeout)
+
     # -- commands -------------------------------------------------------------------------------------
     def cmd_get_history(self, q: dict) -> dict:
+        if self._hold is not None:
+            commands, timeout = self._hold
+            with self._seen_changed:
+                self.holds.append(self._seen_changed.wait_for(lambda: commands <= self._seen, timeout))
         answer = history(self.index(), q, list(self.world.activity), self.world.now)
         self.cost.charge(answer["recordsTotal"], answer["recordsFiltered"])
         return answer
