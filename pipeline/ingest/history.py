@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Generic, Iterator, TypeVar
@@ -43,6 +44,8 @@ class HistoryResult:
     fetched: int  # rows downloaded, overlap and duplicates included
     new: int      # plays the store did not have
     pages: int    # get_history requests that returned a page (one per date window)
+    total: int | None = None  # Tautulli's history size (recordsTotal) at the first request
+    route: str = "dates"      # how the history was read: dates, or references (history_references.py)
 
 
 def ingest_history(store: Store, client: TautulliClient, settings: Settings, now: datetime,
@@ -55,22 +58,40 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
     log.info("Tautulli history: %s", f"plays on or after {after} (server time)" if after else "full history")
     today = now.astimezone(ZoneInfo(settings.server.timezone)).date()
     plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(after) if after else None)
-    with prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as windows:
-        _warm(store)  # the first request is out: load what storing its answer needs meanwhile
-        new, fetched, pages = _store_windows(store, windows, plan, progress, now, after)
-    log.info("Tautulli history: %s (%s fetched in %s)", counted(new, "new play"), f"{fetched:,}",
-             counted(pages, "page"))
-    return HistoryResult(fetched=fetched, new=new, pages=pages)
+    windows = None
+    if after is not None:
+        from pipeline.ingest.history_references import (by_references, fetch_by_references, reference_ask,
+                                                        route_state)
+
+        state = route_state(store)
+        ask = reference_ask(store, state, after, settings) if by_references(state, settings, now) else None
+        if ask is not None:
+            with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answer:
+                _warm(store)  # while Tautulli looks the ids up
+                got = next(iter(answer))
+            windows = None if got is None else [got]
+    route = "dates" if windows is None else "references"
+    with nullcontext() if windows is not None else \
+            prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as pages_in:
+        if windows is None:
+            windows = pages_in
+            _warm(store)  # the first request is out: load what storing its answer needs meanwhile
+        new, fetched, pages, total = _store_windows(store, windows, plan, progress, now, after)
+    log.info("Tautulli history: %s (%s fetched in %s%s)", counted(new, "new play"), f"{fetched:,}",
+             counted(pages, "page"), ", by reference id" if route == "references" else "")
+    return HistoryResult(fetched=fetched, new=new, pages=pages, total=total, route=route)
 
 
 def _store_windows(store: Store, windows: Iterator, plan: WindowPlan, progress: Progress | None, now: datetime,
-                   after: str | None) -> tuple[int, int, int]:
-    """Type and upsert each window as it arrives; (new, fetched, pages)."""
+                   after: str | None) -> tuple[int, int, int, int | None]:
+    """Type and upsert each window as it arrives; (new, fetched, pages, the first answer's recordsTotal)."""
     from pipeline.ingest.history_rows import history_table
 
     fetched = pages = new = 0
+    first_total = None
     for rows, total in windows:
         pages += 1
+        first_total = total if first_total is None else first_total
         count = len(rows)
         table = history_table(rows, f"get_history page {pages}")
         del rows  # ~4 KB of Python objects per row: let it go before the next window arrives
@@ -83,7 +104,7 @@ def _store_windows(store: Store, windows: Iterator, plan: WindowPlan, progress: 
             if progress.total != expected:
                 progress.set_total(expected)
             progress.advance(count)
-    return new, fetched, pages
+    return new, fetched, pages, first_total
 
 
 def _warm(store: Store) -> None:

@@ -79,7 +79,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
             store.execute("ingest/record_run", dict(
                 run_id=run_id, started_at=now, finished_at=clock.now(), status="ok",
                 plays_fetched=history.fetched, plays_new=history.new, users=users, items=None,
-                plex_skipped=None, error=None))
+                plex_skipped=None, error=None, tautulli_rows=history.total, history_route=history.route))
     except MarqueeError as exc:
         _record_failure(store, run_id, now, clock, str(exc))
         raise
@@ -113,4 +113,5 @@ def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | 
 def _record_failure(store: Store, run_id: int, now, clock: Clock, error: str) -> None:
     store.execute("ingest/record_run", dict(
         run_id=run_id, started_at=now, finished_at=clock.now(), status="failed", plays_fetched=None,
-        plays_new=None, users=None, items=None, plex_skipped=None, error=error))
+        plays_new=None, users=None, items=None, plex_skipped=None, error=error, tautulli_rows=None,
+        history_route=None))

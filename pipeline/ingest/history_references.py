@@ -1,0 +1,107 @@
+"""The overlap by reference ids: Tautulli finds those through an index, where any date filter scans its history.
+
+A real Tautulli answers `after`/`before` with `strftime(datetime(started, 'unixepoch', 'localtime'))`, which no
+index serves: every request scans the whole session_history table, twice (the rows and total_duration). At a
+million plays that scan is most of a no-change run. `reference_id` is indexed (plexpy/__init__.py), so a run
+that asks for reference ids costs Tautulli only the rows it returns.
+
+What one such request asks for, and why it sees what the date overlap saw:
+- the reference ids of every stored play in the overlap: each comes back, so an edit to it shows, and so does a
+  new play Tautulli grouped onto it (a resumed session takes the reference id of the part before it);
+- the ids just above the newest stored play: a new play that starts its own group has its own id as reference
+  id, whenever it started (a late-arriving play is still a new id).
+
+A new play grouped onto an older play outside the overlap would be missed, so the answer is only trusted when
+it accounts for every change in Tautulli's history size since the last run (recordsTotal, counted at each run's
+first history request): the new plays it holds must be exactly that many more, and every stored play asked for
+must be there. Anything else, and the run reads the overlap by dates as before. A run by dates also comes at
+least every `overlap_hours / 2`, the safety net for what a count cannot see (plays deleted in Tautulli while
+others arrived).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.clients.tautulli import TautulliClient
+from pipeline.ingest.history_windows import page
+
+log = logging.getLogger(__name__)
+
+CHUNK = 900  # ids per request: Tautulli ORs one term per id, and SQLite parses at most 1,000 deep
+MAX_CHUNKS = 8  # beyond this the date route's one scan is as cheap
+
+
+@dataclass(frozen=True)
+class RouteState:
+    newest_play_id: int | None
+    tautulli_rows: int | None     # recordsTotal at the last good run's first history request
+    last_dates_run: datetime | None
+
+
+def route_state(store: Store) -> RouteState:
+    return RouteState(*store.execute("ingest/history_route_state")[0])
+
+
+def by_references(state: RouteState, settings: Settings, now: datetime) -> bool:
+    """Whether this run may try the reference route (else it reads the overlap by dates)."""
+    if state.newest_play_id is None or state.tautulli_rows is None or state.last_dates_run is None:
+        return False
+    if state.tautulli_rows < settings.tautulli.overlap_by_reference_from:
+        return False  # a small history's scan is cheap: the date route sees everything
+    return now - state.last_dates_run < timedelta(hours=settings.tautulli.overlap_hours / 2)
+
+
+@dataclass(frozen=True)
+class ReferenceAsk:
+    ids: list[int]   # the overlap's reference ids
+    stored: int      # stored plays that share the overlap's reference ids: all must come back
+    newest: int      # the newest stored play id
+    before: int      # Tautulli's history size at the last run
+
+
+def reference_ask(store: Store, state: RouteState, after: str, settings: Settings) -> ReferenceAsk | None:
+    """What to ask for (read from the store, in the caller's thread); None when it is too much to be cheaper."""
+    since = datetime.combine(date.fromisoformat(after), time(), ZoneInfo(settings.server.timezone))
+    refs, stored = store.execute("ingest/overlap_references", {"since": since})[0]
+    refs = [r for r in refs or [] if r <= state.newest_play_id]
+    if len(refs) > (MAX_CHUNKS - 1) * CHUNK:
+        log.info("Tautulli history: %s reference ids are too many; reading by dates", f"{len(refs):,}")
+        return None
+    return ReferenceAsk(refs, stored, state.newest_play_id, state.tautulli_rows)
+
+
+def fetch_by_references(client: TautulliClient, ask: ReferenceAsk, query: dict) -> tuple[list, int] | None:
+    """The overlap's plays and the new ones, CHUNK ids a request: (rows, recordsTotal), or None when the
+    answer does not account for every change (the caller then reads the overlap by dates)."""
+    def get(ids) -> tuple[list, int]:
+        return page(client.call_form("get_history", **query, reference_id=",".join(map(str, ids))), 1)
+
+    # The ids above the newest stored play first: the answer's recordsTotal says how many new plays to expect.
+    rows, total = get(range(ask.newest + 1, ask.newest + 1 + CHUNK))
+    grew = total - ask.before
+    if total <= 0 or not 0 <= grew < CHUNK:  # 0: Tautulli's query failed; or more new plays than one chunk
+        log.info("Tautulli history: its history grew by %s plays since the last run; reading by dates", f"{grew:,}")
+        return None
+    for at in range(0, len(ask.ids), CHUNK):
+        more, _ = get(ask.ids[at:at + CHUNK])
+        rows += more
+    new = sum(1 for r in rows if isinstance(r, dict) and _id(r) > ask.newest)
+    old = len(rows) - new
+    if new != grew or old != ask.stored:
+        log.info("Tautulli history: %s new by reference id, but its history grew by %s (%s of %s stored plays came"
+                 " back); reading by dates", f"{new:,}", f"{grew:,}", f"{old:,}", f"{ask.stored:,}")
+        return None
+    return rows, total
+
+
+def _id(row: dict) -> int:
+    try:
+        return int(row.get("id") or 0)
+    except (TypeError, ValueError):
+        return 0
