@@ -34,7 +34,7 @@ from pipeline.ingest.history_windows import page
 log = logging.getLogger(__name__)
 
 CHUNK = 900  # ids per request: Tautulli ORs one term per id, and SQLite parses at most 1,000 deep
-MAX_CHUNKS = 8  # beyond this the date route's one scan is as cheap
+MAX_CHUNKS = 12  # about the date route's cost at a million plays (each request also counts every row)
 
 
 @dataclass(frozen=True)
@@ -70,27 +70,36 @@ def reference_ask(store: Store, state: RouteState, after: str, settings: Setting
     since = datetime.combine(date.fromisoformat(after), time(), ZoneInfo(settings.server.timezone))
     refs, stored = store.execute("ingest/overlap_references", {"since": since})[0]
     refs = [r for r in refs or [] if r <= state.newest_play_id]
-    if len(refs) > (MAX_CHUNKS - 1) * CHUNK:
+    if len(refs) > (MAX_CHUNKS - 2) * CHUNK:
         log.info("Tautulli history: %s reference ids are too many; reading by dates", f"{len(refs):,}")
         return None
     return ReferenceAsk(refs, stored, state.newest_play_id, state.tautulli_rows)
 
 
 def fetch_by_references(client: TautulliClient, ask: ReferenceAsk, query: dict) -> tuple[list, int] | None:
-    """The overlap's plays and the new ones, CHUNK ids a request: (rows, recordsTotal), or None when the
-    answer does not account for every change (the caller then reads the overlap by dates)."""
+    """The overlap's plays and the new ones, CHUNK ids a request, two at a time: (rows, recordsTotal), or None
+    when the answer does not account for every change (the caller then reads the overlap by dates)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     def get(ids) -> tuple[list, int]:
         return page(client.call_form("get_history", **query, reference_id=",".join(map(str, ids))), 1)
 
-    # The ids above the newest stored play first: the answer's recordsTotal says how many new plays to expect.
-    rows, total = get(range(ask.newest + 1, ask.newest + 1 + CHUNK))
-    grew = total - ask.before
-    if total <= 0 or not 0 <= grew < CHUNK:  # 0: Tautulli's query failed; or more new plays than one chunk
-        log.info("Tautulli history: its history grew by %s plays since the last run; reading by dates", f"{grew:,}")
-        return None
-    for at in range(0, len(ask.ids), CHUNK):
-        more, _ = get(ask.ids[at:at + CHUNK])
-        rows += more
+    def new_ids(n: int) -> range:
+        return range(ask.newest + 1 + n * CHUNK, ask.newest + 1 + (n + 1) * CHUNK)
+
+    # Tautulli answers each request in its own thread; most of one is SQLite, which leaves the GIL to the other.
+    chunks = [new_ids(0)] + [ask.ids[at:at + CHUNK] for at in range(0, len(ask.ids), CHUNK)]
+    with ThreadPoolExecutor(2, thread_name_prefix="tautulli-references") as pool:
+        answers = list(pool.map(get, chunks))
+        total = answers[0][1]  # asked first: plays that arrive later are not counted, nor (mostly) returned
+        grew = total - ask.before
+        more = -(-(grew + CHUNK // 10) // CHUNK) - 1  # further chunks of new ids, with room for gaps in them
+        if total <= 0 or grew < 0 or len(chunks) + more > MAX_CHUNKS:
+            log.info("Tautulli history: its history grew by %s plays since the last run; reading by dates",
+                     f"{grew:,}")
+            return None
+        answers += pool.map(get, [new_ids(n) for n in range(1, more + 1)])
+    rows = [row for part, _ in answers for row in part]
     new = sum(1 for r in rows if isinstance(r, dict) and _id(r) > ask.newest)
     old = len(rows) - new
     if new != grew or old != ask.stored:

@@ -147,13 +147,17 @@ def test_a_run_by_dates_comes_at_least_every_half_overlap(world, tmp_path):
         assert ingest(server, world, tmp_path, hours=25)[1] == "references"
 
 
-def test_more_new_plays_than_one_request_holds_are_read_by_dates(world, tmp_path):
+def test_new_plays_past_one_request_come_in_more_and_past_a_dozen_by_dates(world, tmp_path):
     with TautulliSandbox(world) as server:
         ingest(server, world, tmp_path)
         add_plays(world, 950)
-        summary, route, _, _ = ingest(server, world, tmp_path, hours=23)
-    assert route == "dates" and summary.plays_new == 950
-    assert plays(tmp_path) == clean_copy(world, tmp_path, "clean")
+        summary, route, queries, scanned = ingest(server, world, tmp_path, hours=23)
+        assert route == "references" and scanned == 0 and summary.plays_new == 950
+        assert plays(tmp_path) == clean_copy(world, tmp_path, "clean")
+        add_plays(world, 12 * 900)  # a long pause: more requests than the one scan by dates costs
+        summary, route, _, _ = ingest(server, world, tmp_path, hours=23.5)
+    assert route == "dates" and summary.plays_new == 12 * 900
+    assert plays(tmp_path) == clean_copy(world, tmp_path, "clean2")
 
 
 def test_the_sandbox_fails_a_query_too_deep_for_sqlite_as_tautulli_does(world):
