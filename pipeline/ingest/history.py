@@ -46,6 +46,7 @@ class HistoryResult:
     pages: int    # get_history requests that returned a page (one per date window)
     total: int | None = None  # Tautulli's history size (recordsTotal) at the first request
     route: str = "dates"      # how the history was read: dates, or references (history_references.py)
+    after: date | None = None  # where a run by dates began (server time); None: all history, or by reference
 
 
 def ingest_history(store: Store, client: TautulliClient, settings: Settings, now: datetime,
@@ -60,16 +61,19 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
     plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(after) if after else None)
     windows = None
     if after is not None:
-        from pipeline.ingest.history_references import (by_references, fetch_by_references, reference_ask,
-                                                        route_state)
+        from pipeline.ingest.history_references import (by_references, dates_from, fetch_by_references,
+                                                        reference_ask, route_state)
 
         state = route_state(store)
-        ask = reference_ask(store, state, after, settings) if by_references(state, settings, now) else None
+        ask = reference_ask(store, state, settings) if by_references(state, settings, now) else None
         if ask is not None:
             with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answer:
                 _warm(store)  # while Tautulli looks the ids up
                 got = next(iter(answer))
             windows = None if got is None else [got]
+        if windows is None and dates_from(state, after) != after:
+            log.info("Tautulli history: reading back to %s, where the last run by dates began", dates_from(state, after))
+            plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(dates_from(state, after)))
     route = "dates" if windows is None else "references"
     with nullcontext() if windows is not None else \
             prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as pages_in:
@@ -79,7 +83,10 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
         new, fetched, pages, total = _store_windows(store, windows, plan, progress, now, after)
     log.info("Tautulli history: %s (%s fetched in %s%s)", counted(new, "new play"), f"{fetched:,}",
              counted(pages, "page"), ", by reference id" if route == "references" else "")
-    return HistoryResult(fetched=fetched, new=new, pages=pages, total=total, route=route)
+    # A first run records where its overlap begins too: the next run by dates after runs by reference reads back there.
+    began = (after or since(store, settings)) if route == "dates" else None
+    return HistoryResult(fetched=fetched, new=new, pages=pages, total=total, route=route,
+                         after=date.fromisoformat(began) if began else None)
 
 
 def _store_windows(store: Store, windows: Iterator, plan: WindowPlan, progress: Progress | None, now: datetime,

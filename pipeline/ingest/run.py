@@ -79,7 +79,8 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
             store.execute("ingest/record_run", dict(
                 run_id=run_id, started_at=now, finished_at=clock.now(), status="ok",
                 plays_fetched=history.fetched, plays_new=history.new, users=users, items=None,
-                plex_skipped=None, error=None, tautulli_rows=history.total, history_route=history.route))
+                plex_skipped=None, error=None, tautulli_rows=history.total, history_route=history.route,
+                history_from=history.after))
     except MarqueeError as exc:
         _record_failure(store, run_id, now, clock, str(exc))
         raise
@@ -114,4 +115,4 @@ def _record_failure(store: Store, run_id: int, now, clock: Clock, error: str) ->
     store.execute("ingest/record_run", dict(
         run_id=run_id, started_at=now, finished_at=clock.now(), status="failed", plays_fetched=None,
         plays_new=None, users=None, items=None, plex_skipped=None, error=error, tautulli_rows=None,
-        history_route=None))
+        history_route=None, history_from=None))

@@ -3,6 +3,7 @@ falls back to dates, and that Tautulli scans its history table for none of it.""
 
 import copy
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -171,6 +172,26 @@ def test_the_sandbox_fails_a_query_too_deep_for_sqlite_as_tautulli_does(world):
         deep = client.call_form("get_history", grouping=0, reference_id=",".join(map(str, range(1, 1000))))
     assert fine["recordsTotal"] == len(world.plays) and fine["recordsFiltered"] > 0
     assert deep["recordsTotal"] == 0 and deep["data"] == []
+
+
+def test_after_runs_by_reference_a_run_by_dates_reads_back_to_where_the_last_one_began(world, tmp_path):
+    # Runs by reference re-read only the last 6 hours; an edit to an older play in the overlap shows at the next
+    # run by dates, even when newer plays have moved the usual overlap past it.
+    with TautulliSandbox(world) as server:
+        ingest(server, world, tmp_path)
+        cols = world.plays.cols
+        newest = int(cols["started"].max())
+        older = int(np.argmin(np.abs(cols["started"] - (newest - 40 * 3600))))
+        older_id, rating_key = int(cols["id"][older]), int(cols["rating_key"][older])
+        add_plays(world, 50, advance=40 * 3600)
+        assert ingest(server, world, tmp_path, hours=12)[1] == "references"
+    world.items[rating_key].title = "Renamed <b>& Co</b>"
+    with TautulliSandbox(world) as refreshed:  # Tautulli refreshed its metadata copy
+        summary, route, queries, _ = ingest(refreshed, world, tmp_path, hours=24)
+    first_from = (datetime.fromtimestamp(newest, timezone.utc) - timedelta(hours=48)).astimezone(
+        ZoneInfo(world.timezone)).date().isoformat()
+    assert route == "dates" and queries[-1].query["after"] == first_from
+    assert older_id in [p[0] for p in plays(tmp_path) if "Renamed <b>& Co</b>" in p]
 
 
 def test_a_small_history_is_read_by_dates(world, tmp_path):
