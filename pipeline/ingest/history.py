@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Generic, Iterator, TypeVar
@@ -58,29 +57,15 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
     after = since(store, settings)
     log.info("Tautulli history: %s", f"plays on or after {after} (server time)" if after else "full history")
     today = now.astimezone(ZoneInfo(settings.server.timezone)).date()
-    plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(after) if after else None)
-    windows = None
-    if after is not None:
-        from pipeline.ingest.history_references import (by_references, dates_from, fetch_by_references,
-                                                        reference_ask, route_state)
-
-        state = route_state(store)
-        ask = reference_ask(store, state, settings) if by_references(state, settings, now) else None
-        if ask is not None:
-            with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answer:
-                _warm(store)  # while Tautulli looks the ids up
-                got = next(iter(answer))
-            windows = None if got is None else [got]
-        if windows is None and dates_from(state, after) != after:
-            log.info("Tautulli history: reading back to %s, where the last run by dates began", dates_from(state, after))
-            plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(dates_from(state, after)))
-    route = "dates" if windows is None else "references"
-    with nullcontext() if windows is not None else \
-            prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as pages_in:
-        if windows is None:
-            windows = pages_in
+    answer, floor = _by_reference(store, client, settings, now, after) if after is not None else (None, None)
+    route = "dates" if answer is None else "references"
+    if answer is not None:
+        new, fetched, pages, total = _store_windows(store, [answer], None, progress, now, after)
+    else:
+        plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(floor) if floor else None)
+        with prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as windows:
             _warm(store)  # the first request is out: load what storing its answer needs meanwhile
-        new, fetched, pages, total = _store_windows(store, windows, plan, progress, now, after)
+            new, fetched, pages, total = _store_windows(store, windows, plan, progress, now, after)
     log.info("Tautulli history: %s (%s fetched in %s%s)", counted(new, "new play"), f"{fetched:,}",
              counted(pages, "page"), ", by reference id" if route == "references" else "")
     # A first run records where its overlap begins too: the next run by dates after runs by reference reads back there.
@@ -89,7 +74,28 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
                          after=date.fromisoformat(began) if began else None)
 
 
-def _store_windows(store: Store, windows: Iterator, plan: WindowPlan, progress: Progress | None, now: datetime,
+def _by_reference(store: Store, client: TautulliClient, settings: Settings, now: datetime,
+                  after: str) -> tuple[tuple[list, int] | None, str]:
+    """The overlap by reference id when history_references allows it and the answer holds up: (answer, after);
+    else (None, the date a run by dates must begin at)."""
+    from pipeline.ingest.history_references import (by_references, dates_from, fetch_by_references, reference_ask,
+                                                    route_state)
+
+    state = route_state(store)
+    ask = reference_ask(store, state, settings) if by_references(state, settings, now) else None
+    if ask is not None:
+        with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answers:
+            _warm(store)  # while Tautulli looks the ids up
+            answer = next(iter(answers))
+        if answer is not None:
+            return answer, after
+    floor = dates_from(state, after)
+    if floor != after:
+        log.info("Tautulli history: reading back to %s, where the last run by dates began", floor)
+    return None, floor
+
+
+def _store_windows(store: Store, windows: Iterator, plan: WindowPlan | None, progress: Progress | None, now: datetime,
                    after: str | None) -> tuple[int, int, int, int | None]:
     """Type and upsert each window as it arrives; (new, fetched, pages, the first answer's recordsTotal)."""
     from pipeline.ingest.history_rows import history_table

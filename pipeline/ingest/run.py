@@ -92,7 +92,8 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
 
     seerr = ingest_seerr_line(store, settings, clock.now())
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests + people_client.requests, time.monotonic() - began, history.pages, [seerr] if seerr else [])
+                         client.requests + people_client.requests, time.monotonic() - began, history.pages,
+                         [seerr] if seerr else [])
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:
