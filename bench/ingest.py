@@ -126,6 +126,8 @@ def main() -> None:
     real.add_argument("--tautulli-data", type=Path, help="where seeded Tautulli data folders are kept"
                       " (default bench/results/)")
     real.add_argument("--tautulli-port", type=int, default=18181)
+    real.add_argument("--later-runs-only", action="store_true",
+                      help="only the no-change and incremental runs, on a copy of an earlier first run's store")
     real.add_argument("--strategies", nargs="*", default=["windows:10000", "windows:25000", "windows:50000"],
                       help="fetch strategies to time: windows:ROWS, pages:ROWS, pages:all (one request)")
     args = parser.parse_args()

@@ -301,19 +301,25 @@ def bench(args, root: Path, results: Path) -> dict:
     out: dict = {"rows": args.rows, "load_before": os.getloadavg(), "idle_tautulli_mb": round(tautulli.rss_mb())}
     data = results / f"marquee-{args.rows}"
     try:
-        for strategy in args.strategies:
+        if args.later_runs_only:  # the store a first run left, less the plays later runs added
+            data = later_store(data, results / f"marquee-{args.rows}-later", args.rows)
+        for strategy in [] if args.later_runs_only else args.strategies:
             kind, _, size = strategy.partition(":")
             size = args.rows if size == "all" else int(size)
             fresh(tautulli)
             out[strategy] = measured(tautulli, lambda: fetch(tautulli, kind, size))
             print(strategy, out[strategy], flush=True)
-        shutil.rmtree(data, ignore_errors=True)
-        fresh(tautulli)
-        out["marquee_first"] = measured(tautulli, lambda: marquee(tautulli, data, args.page_size, root, sys_python()))
-        print("first", out["marquee_first"], flush=True)
-        out["marquee_no_change"] = measured(tautulli, lambda: marquee(tautulli, data, args.page_size, root,
+        if not args.later_runs_only:
+            shutil.rmtree(data, ignore_errors=True)
+            fresh(tautulli)
+            out["marquee_first"] = measured(tautulli, lambda: marquee(tautulli, data, args.page_size, root,
                                                                       sys_python()))
-        print("no change", out["marquee_no_change"], flush=True)
+            print("first", out["marquee_first"], flush=True)
+        for i in range(args.repeat if args.later_runs_only else 1):  # the first no-change run is the one kept
+            run = measured(tautulli, lambda: marquee(tautulli, data, args.page_size, root, sys_python()))
+            out.setdefault("marquee_no_change", run)
+            out.setdefault("marquee_no_change_runs", []).append(run)
+            print("no change", run, flush=True)
         newest = sqlite3.connect(tautulli.db).execute("SELECT max(id) FROM session_history").fetchone()[0]
         seed(tautulli.db, 1000, first_id=newest + 1)  # while Tautulli runs, as plays end
         out["marquee_incremental_1000"] = measured(tautulli, lambda: marquee(tautulli, data, args.page_size, root,
@@ -329,6 +335,23 @@ def bench(args, root: Path, results: Path) -> dict:
     con.commit()
     con.close()
     return out
+
+
+def later_store(first: Path, copy: Path, rows: int) -> Path:
+    """A copy of the store an earlier first run made, as it was before its incremental run's plays."""
+    import shutil
+
+    import duckdb
+
+    if not (first / "marquee.duckdb").exists():
+        raise SystemExit(f"--later-runs-only: no store from a first run in {first}")
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(parents=True)
+    shutil.copy2(first / "marquee.duckdb", copy / "marquee.duckdb")
+    con = duckdb.connect(str(copy / "marquee.duckdb"))
+    con.execute("DELETE FROM tautulli_history WHERE play_id > ?", [rows])
+    con.close()
+    return copy
 
 
 def fresh(tautulli: RealTautulli) -> None:

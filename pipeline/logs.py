@@ -175,7 +175,9 @@ class Progress:
             of, eta = "", ""
             if self.total:
                 of = f"/{self.total:,}"
-                eta = f", about {max(self.total - self.done, 0) / max(self.done / elapsed, 1e-9):,.0f}s left"
+                # Nothing done yet (an empty first window) gives no rate to divide by.
+                eta = (f", about {max(self.total - self.done, 0) / (self.done / elapsed):,.0f}s left" if self.done
+                       else ", time left not known yet")
             log.info("%s: %s%s %s (%s%s)", self.label, f"{self.done:,}", of, self.unit, rate, eta)
 
     def __exit__(self, *exc: object) -> None:

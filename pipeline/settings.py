@@ -78,6 +78,8 @@ class TautulliSettings(Section):
     timeout_seconds: float = Field(60.0, gt=0, le=600)  # per request
     retries: int = Field(4, ge=0, le=10)  # on connection errors and 5xx, with backoff
     overlap_hours: int = Field(48, ge=1, le=24 * 30)  # re-read this much before the newest stored play
+    # From this history size, a run reads the overlap by reference id (indexed) instead of dates (a full scan)
+    overlap_by_reference_from: int = Field(100_000, ge=0)
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
 

@@ -11,6 +11,7 @@ import html
 import logging
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -306,6 +307,7 @@ class HttpClient(Upstream):
         self.retry, self.follow_redirects = retry, follow_redirects
         self._detail, self._wait_for, self.sleep = detail, wait_for, sleep
         self.requests = 0  # HTTP requests made, retries included
+        self._counting = threading.Lock()  # a client may serve several threads (Tautulli's reference chunks)
 
     def close(self) -> None:
         if self._own_session:
@@ -328,7 +330,8 @@ class HttpClient(Upstream):
         attempts = retries = waits = 0
         while True:
             attempts += 1
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 response = self.session.request(method, url, headers=headers, params=params, timeout=self.timeout,
                                                 allow_redirects=self.follow_redirects, **kw)

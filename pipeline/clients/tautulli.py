@@ -52,9 +52,18 @@ class TautulliClient:
     def call(self, cmd: str, **params: Any) -> Any:
         """GET one command, retrying transport faults, 5xx, 429 and cut-off bodies; return `data`."""
         log.debug("Tautulli %s %s", cmd, params)
+        return self._call(cmd, params={"cmd": cmd, **params})
+
+    def call_form(self, cmd: str, **params: Any) -> Any:
+        """`call`, with the parameters in a POST form: for lists too long for a URL (Tautulli reads both)."""
+        log.debug("Tautulli %s (form) %s", cmd, {k: (v if len(str(v)) < 80 else f"{len(str(v))} chars")
+                                                 for k, v in params.items()})
+        return self._call(cmd, params={"cmd": cmd}, data=params)
+
+    def _call(self, cmd: str, **request: Any) -> Any:
         try:
-            body = self.http.json("GET", "/api/v2", what=cmd, params={"cmd": cmd, **params},
-                                  headers={"Accept-Encoding": "gzip"})
+            body = self.http.json("GET" if "data" not in request else "POST", "/api/v2", what=cmd,
+                                  headers={"Accept-Encoding": "gzip"}, **request)
         except BadResponse as exc:
             raise _rejected(exc) if getattr(exc, "kind", None) == "refused" or KEY_HINT in str(exc) else exc
         envelope = body.get("response") if isinstance(body, dict) else None

@@ -7,25 +7,35 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterator, TypeVar
+from typing import Generic, Iterator, TypeVar
 from zoneinfo import ZoneInfo
-
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.logs import Progress, counted
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.db import sql
 from pipeline.clients.tautulli import TautulliClient
-from pipeline.ingest.history_rows import history_table
 from pipeline.ingest.history_windows import Window, WindowPlan, history_windows
+
+# pyarrow is imported where it is used, not here: it loads while Tautulli prepares the first window.
 
 log = logging.getLogger(__name__)
 
 PAGE_VIEW = "tautulli_history_page"  # the name the history SQL reads a page from
-INGESTED_AT = pa.timestamp("us", tz="UTC")
 T = TypeVar("T")
+
+
+def __getattr__(name: str):
+    """INGESTED_AT (the ingested_at column's Arrow type), made on first use."""
+    if name == "INGESTED_AT":
+        return ingested_at_type()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def ingested_at_type():
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,9 @@ class HistoryResult:
     fetched: int  # rows downloaded, overlap and duplicates included
     new: int      # plays the store did not have
     pages: int    # get_history requests that returned a page (one per date window)
+    total: int | None = None  # Tautulli's history size (recordsTotal) at the first request
+    route: str = "dates"      # how the history was read: dates, or references (history_references.py)
+    after: date | None = None  # where a run by dates began (server time); None: all history, or by reference
 
 
 def ingest_history(store: Store, client: TautulliClient, settings: Settings, now: datetime,
@@ -44,10 +57,54 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
     after = since(store, settings)
     log.info("Tautulli history: %s", f"plays on or after {after} (server time)" if after else "full history")
     today = now.astimezone(ZoneInfo(settings.server.timezone)).date()
-    plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(after) if after else None)
+    answer, floor = _by_reference(store, client, settings, now, after) if after is not None else (None, None)
+    route = "dates" if answer is None else "references"
+    if answer is not None:
+        new, fetched, pages, total = _store_windows(store, [answer], None, progress, now, after)
+    else:
+        plan = WindowPlan(settings.tautulli.page_size, today, date.fromisoformat(floor) if floor else None)
+        with prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))) as windows:
+            _warm(store)  # the first request is out: load what storing its answer needs meanwhile
+            new, fetched, pages, total = _store_windows(store, windows, plan, progress, now, after)
+    log.info("Tautulli history: %s (%s fetched in %s%s)", counted(new, "new play"), f"{fetched:,}",
+             counted(pages, "page"), ", by reference id" if route == "references" else "")
+    # A first run records where its overlap begins too: the next run by dates after runs by reference reads back there.
+    began = (after or since(store, settings)) if route == "dates" else None
+    return HistoryResult(fetched=fetched, new=new, pages=pages, total=total, route=route,
+                         after=date.fromisoformat(began) if began else None)
+
+
+def _by_reference(store: Store, client: TautulliClient, settings: Settings, now: datetime,
+                  after: str) -> tuple[tuple[list, int] | None, str]:
+    """The overlap by reference id when history_references allows it and the answer holds up: (answer, after);
+    else (None, the date a run by dates must begin at)."""
+    from pipeline.ingest.history_references import (by_references, dates_from, fetch_by_references, reference_ask,
+                                                    route_state)
+
+    state = route_state(store)
+    ask = reference_ask(store, state, settings) if by_references(state, settings, now) else None
+    if ask is not None:
+        with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answers:
+            _warm(store)  # while Tautulli looks the ids up
+            answer = next(iter(answers))
+        if answer is not None:
+            return answer, after
+    floor = dates_from(state, after)
+    if floor != after:
+        log.info("Tautulli history: reading back to %s, where the last run by dates began", floor)
+    return None, floor
+
+
+def _store_windows(store: Store, windows: Iterator, plan: WindowPlan | None, progress: Progress | None, now: datetime,
+                   after: str | None) -> tuple[int, int, int, int | None]:
+    """Type and upsert each window as it arrives; (new, fetched, pages, the first answer's recordsTotal)."""
+    from pipeline.ingest.history_rows import history_table
+
     fetched = pages = new = 0
-    for rows, total in prefetched(history_windows(client.call, plan, HISTORY_QUERY, _announcer(plan, progress))):
+    first_total = None
+    for rows, total in windows:
         pages += 1
+        first_total = total if first_total is None else first_total
         count = len(rows)
         table = history_table(rows, f"get_history page {pages}")
         del rows  # ~4 KB of Python objects per row: let it go before the next window arrives
@@ -60,9 +117,14 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
             if progress.total != expected:
                 progress.set_total(expected)
             progress.advance(count)
-    log.info("Tautulli history: %s (%s fetched in %s)", counted(new, "new play"), f"{fetched:,}",
-             counted(pages, "page"))
-    return HistoryResult(fetched=fetched, new=new, pages=pages)
+    return new, fetched, pages, first_total
+
+
+def _warm(store: Store) -> None:
+    """Import pyarrow, and let duckdb make its first Arrow scan (it imports pandas then): ~0.3 s of start-up."""
+    from pipeline.ingest.history_rows import HISTORY_SCHEMA
+
+    store.con.from_arrow(HISTORY_SCHEMA.empty_table())
 
 
 # include_activity defaults to on: live sessions would come back as rows without an id. `length` has no upper
@@ -93,14 +155,16 @@ def since(store: Store, settings: Settings) -> str | None:
     return start.astimezone(ZoneInfo(settings.server.timezone)).date().isoformat()
 
 
-def _upsert(store: Store, table: pa.Table, now: datetime, overlap: bool) -> int:
+def _upsert(store: Store, table, now: datetime, overlap: bool) -> int:
     """Bulk-upsert one typed page (never row by row); return how many plays were new.
 
     Pages go straight into tautulli_history: staging a million rows first, then merging them, took
     twice the time and memory. The caller's transaction still makes the whole run one unit.
     """
+    import pyarrow as pa
+
     table = _unique(table)
-    table = table.append_column("ingested_at", pa.repeat(pa.scalar(now, INGESTED_AT), table.num_rows))
+    table = table.append_column("ingested_at", pa.repeat(pa.scalar(now, ingested_at_type()), table.num_rows))
     # Not con.register(): inside a transaction duckdb 2.0.0 keeps every registered table alive until
     # COMMIT, which held ~600 MB of pages on a 1M-play first run. A relation's query does not.
     page = store.con.from_arrow(table)
@@ -109,8 +173,11 @@ def _upsert(store: Store, table: pa.Table, now: datetime, overlap: bool) -> int:
     return page.query(PAGE_VIEW, sql("ingest/insert_tautulli_history")).fetchall()[0][0]
 
 
-def _unique(table: pa.Table) -> pa.Table:
+def _unique(table):
     """One row per play_id (the last one), in case a page ever repeats a row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = table.column("play_id")
     if pc.count_distinct(ids).as_py() == table.num_rows:
         return table
@@ -119,46 +186,54 @@ def _unique(table: pa.Table) -> pa.Table:
     return table.take(pc.take(last, pc.sort_indices(last)))
 
 
-def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
+class prefetched(Generic[T]):
     """Produce `items` in a background thread, at most `ahead` beyond the one the caller holds.
 
     While we type and store page N, Tautulli already builds page N+1 (a full query per request):
-    the download overlaps our work, and only two pages of parsed JSON are ever alive.
-    An error in the thread is raised here; leaving early stops the thread after its current request.
+    the download overlaps our work, and only two pages of parsed JSON are ever alive. The thread starts
+    at once, so the first request is out before the caller's own start-up work. Use it in a `with`:
+    leaving stops the thread after its current request. An error in the thread is raised here.
     """
-    box: queue.SimpleQueue = queue.SimpleQueue()
-    slots = threading.Semaphore(ahead)  # taken before fetching an item, given back when the caller takes one
-    stop = threading.Event()
-    done = object()
 
-    def produce() -> None:
+    def __init__(self, items: Iterator[T], ahead: int = 1) -> None:
+        self._box: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots = threading.Semaphore(ahead)  # taken before fetching an item, given back when one is taken
+        self._stop = threading.Event()
+        self._done = object()
+        self._items = items
+        self._thread = threading.Thread(target=self._produce, name="tautulli-pages", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
         try:
             while True:
-                while not slots.acquire(timeout=0.1):
-                    if stop.is_set():
+                while not self._slots.acquire(timeout=0.1):
+                    if self._stop.is_set():
                         return
-                if stop.is_set():
+                if self._stop.is_set():
                     return
-                item = next(items, done)
-                box.put((None, item))
-                if item is done:
+                item = next(self._items, self._done)
+                self._box.put((None, item))
+                if item is self._done:
                     return
                 del item  # the caller owns it now; do not keep it alive through the next download
         except BaseException as exc:  # handed to the caller, who raises it in its own thread
-            box.put((exc, None))
+            self._box.put((exc, None))
 
-    thread = threading.Thread(target=produce, name="tautulli-pages", daemon=True)
-    thread.start()
-    try:
+    def __iter__(self) -> Iterator[T]:
         while True:
-            error, item = box.get()
-            slots.release()
+            error, item = self._box.get()
+            self._slots.release()
             if error is not None:
                 raise error
-            if item is done:
+            if item is self._done:
                 return
             yield item
             del item
-    finally:
-        stop.set()
-        thread.join()
+
+    def __enter__(self) -> "prefetched[T]":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

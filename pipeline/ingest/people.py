@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
-
-import pyarrow as pa
 
 from pipeline.errors import BadResponse
 from pipeline.store import Store
@@ -17,20 +16,73 @@ log = logging.getLogger(__name__)
 
 LIBRARY_PAGE = 1000  # get_libraries_table defaults to 25 rows; servers have tens of libraries
 
-USER_SCHEMA = pa.schema([
-    ("user_id", pa.int64()), ("username", pa.string()), ("friendly_name", pa.string()),
-    ("email", pa.string()), ("thumb", pa.string()), ("is_active", pa.bool_()), ("is_admin", pa.bool_()),
-    ("is_home_user", pa.bool_()), ("is_restricted", pa.bool_()), ("shared_libraries", pa.list_(pa.string())),
-])
-LIBRARY_SCHEMA = pa.schema([
-    ("section_id", pa.int64()), ("section_name", pa.string()), ("section_type", pa.string()),
-    ("item_count", pa.int64()), ("parent_count", pa.int64()), ("child_count", pa.int64()),
-    ("is_active", pa.bool_()),
-])
+
+def user_schema():
+    import pyarrow as pa  # here, not at the top: pyarrow loads while Tautulli answers (see People)
+
+    return pa.schema([
+        ("user_id", pa.int64()), ("username", pa.string()), ("friendly_name", pa.string()),
+        ("email", pa.string()), ("thumb", pa.string()), ("is_active", pa.bool_()), ("is_admin", pa.bool_()),
+        ("is_home_user", pa.bool_()), ("is_restricted", pa.bool_()), ("shared_libraries", pa.list_(pa.string()))])
+
+
+def library_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("section_id", pa.int64()), ("section_name", pa.string()), ("section_type", pa.string()),
+        ("item_count", pa.int64()), ("parent_count", pa.int64()), ("child_count", pa.int64()),
+        ("is_active", pa.bool_())])
+
+
+def __getattr__(name: str):
+    """USER_SCHEMA and LIBRARY_SCHEMA, made on first use."""
+    if name == "USER_SCHEMA":
+        return user_schema()
+    if name == "LIBRARY_SCHEMA":
+        return library_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class People:
+    """get_users and get_libraries_table, fetched in a thread while the history is prepared.
+
+    A real Tautulli answers each request in its own thread, and most of a get_history's time is SQLite
+    scanning the history table (the GIL released): the two small requests cost no wall time beside it.
+    `result()` waits and returns (users, libraries) rows, or raises what the requests raised.
+    """
+
+    def __init__(self, client: TautulliClient) -> None:
+        self.client = client
+        self._out: tuple[dict, dict] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._fetch, name="tautulli-people", daemon=True)
+        self._thread.start()
+
+    def _fetch(self) -> None:
+        try:
+            self._out = fetch_users(self.client), fetch_libraries(self.client)
+        except BaseException as exc:  # raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> tuple[dict, dict]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
+
+    def wait(self) -> None:
+        """Let the requests finish (after a failure elsewhere), so none outlives the run."""
+        self._thread.join()
 
 
 def ingest_users(store: Store, client: TautulliClient, now: datetime) -> int:
     """Upsert get_users; mark users it no longer lists as removed. Returns users listed (Local not counted)."""
+    return store_users(store, fetch_users(client), now)
+
+
+def fetch_users(client: TautulliClient) -> dict[int, dict]:
+    """get_users as tautulli_users rows by user_id; BadResponse if unusable."""
     listed = client.call("get_users")
     if not isinstance(listed, list):
         raise BadResponse("Tautulli get_users: data is not a list of users")
@@ -40,7 +92,14 @@ def ingest_users(store: Store, client: TautulliClient, now: datetime) -> int:
         if row is None:
             raise BadResponse(f"Tautulli get_users: user {i} has no usable user_id")
         rows[row["user_id"]] = row
-    table = pa.Table.from_pylist(list(rows.values()), schema=USER_SCHEMA)
+    return rows
+
+
+def store_users(store: Store, rows: dict[int, dict], now: datetime) -> int:
+    """Merge fetched users into tautulli_users; mark the unlisted removed. Returns users listed (not Local)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(list(rows.values()), schema=user_schema())
     store.con.register("tautulli_user_rows", table)
     try:
         store.execute("ingest/merge_tautulli_users", {"now": now})
@@ -77,6 +136,11 @@ def user_row(user: Any) -> dict | None:
 
 def ingest_libraries(store: Store, client: TautulliClient, now: datetime) -> int:
     """Upsert get_libraries_table (it works from Tautulli's database, even while Plex is down)."""
+    return store_libraries(store, fetch_libraries(client), now)
+
+
+def fetch_libraries(client: TautulliClient) -> dict[int, dict]:
+    """get_libraries_table, every page, as tautulli_libraries rows by section_id; BadResponse if unusable."""
     rows: dict[int, dict] = {}
     start = 0
     while True:
@@ -97,7 +161,14 @@ def ingest_libraries(store: Store, client: TautulliClient, now: datetime) -> int
         start += len(page)
         if len(page) < LIBRARY_PAGE or start >= total:
             break
-    table = pa.Table.from_pylist(list(rows.values()), schema=LIBRARY_SCHEMA)
+    return rows
+
+
+def store_libraries(store: Store, rows: dict[int, dict], now: datetime) -> int:
+    """Merge fetched libraries into tautulli_libraries; returns how many."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(list(rows.values()), schema=library_schema())
     store.con.register("tautulli_library_rows", table)
     try:
         store.execute("ingest/merge_tautulli_libraries", {"now": now})

@@ -54,25 +54,37 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     """
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.inbox import take_inbox
-    from pipeline.ingest.people import ingest_libraries, ingest_users
+    from pipeline.ingest.people import People, store_libraries, store_users
     from pipeline.clients.tautulli import TautulliClient
 
     if not settings.tautulli.configured:
         raise ConfigError("tautulli.url: ingest needs TAUTULLI_URL and TAUTULLI_API_KEY")
     began, now = time.monotonic(), clock.now()
-    take_inbox(store, settings, now)  # readers' actions first, as every run does
-    run_id = store.execute("ingest/next_run_id")[0][0]
     client = TautulliClient(settings.tautulli, session=tautulli_session)
+    # Users and libraries come over their own connection while Tautulli prepares the history.
+    people_client = TautulliClient(settings.tautulli, session=tautulli_session)
+    people = People(people_client)
+    try:
+        take_inbox(store, settings, now)  # readers' actions first, as every run does
+        run_id = store.execute("ingest/next_run_id")[0][0]
+    except BaseException:
+        people.wait()
+        raise
     try:
         with store.transaction():
-            with Progress("Tautulli history", unit="plays") as progress:
-                history = ingest_history(store, client, settings, now, progress=progress)
-            users = ingest_users(store, client, now)
-            libraries = ingest_libraries(store, client, now)
+            try:
+                with Progress("Tautulli history", unit="plays") as progress:
+                    history = ingest_history(store, client, settings, now, progress=progress)
+            finally:
+                people.wait()
+            user_rows, library_rows = people.result()
+            users = store_users(store, user_rows, now)
+            libraries = store_libraries(store, library_rows, now)
             store.execute("ingest/record_run", dict(
                 run_id=run_id, started_at=now, finished_at=clock.now(), status="ok",
                 plays_fetched=history.fetched, plays_new=history.new, users=users, items=None,
-                plex_skipped=None, error=None))
+                plex_skipped=None, error=None, tautulli_rows=history.total, history_route=history.route,
+                history_from=history.after))
     except MarqueeError as exc:
         _record_failure(store, run_id, now, clock, str(exc))
         raise
@@ -90,7 +102,8 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
     notes = [n for n in (seerr, watch.line() if watch and (watch.users or watch.unread) else None) if n]
     notes += ingest_calendars(store, settings, clock.now()) if calendars else []
     return IngestSummary(run_id, history.fetched, history.new, users, libraries, items, skipped,
-                         client.requests, time.monotonic() - began, history.pages, notes)
+                         client.requests + people_client.requests, time.monotonic() - began, history.pages,
+                         notes)
 
 
 def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | None, str | None]:
@@ -112,4 +125,5 @@ def _ingest_plex(store: Store, settings: Settings, now, session) -> tuple[int | 
 def _record_failure(store: Store, run_id: int, now, clock: Clock, error: str) -> None:
     store.execute("ingest/record_run", dict(
         run_id=run_id, started_at=now, finished_at=clock.now(), status="failed", plays_fetched=None,
-        plays_new=None, users=None, items=None, plex_skipped=None, error=error))
+        plays_new=None, users=None, items=None, plex_skipped=None, error=error, tautulli_rows=None,
+        history_route=None, history_from=None))

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 
 from pipeline.sandbox.http import Request, Response, SandboxServer
-from pipeline.sandbox.tautulli_history import bool_true, history
+from pipeline.sandbox.tautulli_history import bool_true, history, split_strip
 from pipeline.sandbox.tautulli_index import PlayIndex, index_key
 from pipeline.sandbox.tautulli_stats import home_stats
 from pipeline.sandbox.tautulli_tables import (activity, libraries, libraries_table, library_names, recently_added, user_details,
@@ -64,6 +64,10 @@ class TautulliSandbox(SandboxServer):
         self._world_lock = threading.RLock()
         self._arnold = 0
         self.cost = HistoryCost()
+        self._seen: set[str] = set()  # commands asked so far (for hold_history_until)
+        self._seen_changed = threading.Condition()
+        self._hold: tuple[set[str], float] | None = None
+        self.holds: list[bool] = []   # per held get_history: whether the awaited commands came
         self.index()  # snapshot item metadata now, as Tautulli did when each play ended
 
     def index(self) -> PlayIndex:
@@ -101,6 +105,9 @@ class TautulliSandbox(SandboxServer):
                              + ", ".join(COMMANDS), None)
         if apikey != self.world.tautulli_api_key:
             return _envelope(400, "error", "Invalid apikey", None)
+        with self._seen_changed:
+            self._seen.add(cmd)
+            self._seen_changed.notify_all()
         command = getattr(self, f"cmd_{cmd}", None)
         if command is None:
             return _envelope(400, "error", f"The sandbox Tautulli does not implement {cmd}", None)
@@ -118,10 +125,25 @@ class TautulliSandbox(SandboxServer):
                 result = ret.pop("result")
         return _envelope(200 if result == "success" else 400, result, message, ret)
 
+    def hold_history_until(self, *commands: str, timeout: float = 20.0) -> None:
+        """Test helper: answer get_history only once `commands` have been asked (or after `timeout` s).
+
+        A client that asks for them only after the history answered waits out the timeout; `holds` says so.
+        """
+        with self._seen_changed:
+            self._seen.clear()
+            self._hold = (set(commands), timeout)
+
     # -- commands -------------------------------------------------------------------------------------
     def cmd_get_history(self, q: dict) -> dict:
+        if self._hold is not None:
+            commands, timeout = self._hold
+            with self._seen_changed:
+                self.holds.append(self._seen_changed.wait_for(lambda: commands <= self._seen, timeout))
+        # An equality on an indexed column makes SQLite look rows up instead of scanning the table, dates or not.
+        indexed = any(split_strip(q.get(name, "")) for name in INDEXED_FILTERS)
         answer = history(self.index(), q, list(self.world.activity), self.world.now)
-        self.cost.charge(answer["recordsTotal"], answer["recordsFiltered"])
+        self.cost.charge(answer["recordsTotal"], answer["recordsFiltered"], scanned=not indexed)
         return answer
 
     def cmd_get_users(self, q: dict) -> list:
@@ -205,6 +227,11 @@ class TautulliSandbox(SandboxServer):
         return {"identifier": self.world.machine_identifier}
 
 
+# get_history filters that become `session_history.<column> = ?` on a column Tautulli indexes (plexpy/__init__.py,
+# dbcheck); the date filters (after, before, start_date) are strftime() over every row and no index serves them.
+INDEXED_FILTERS = ("reference_id", "user_id", "user", "rating_key", "parent_rating_key", "grandparent_rating_key",
+                   "section_id")
+
 # A real Tautulli 2.17.2 at 300k rows on a quiet 2-core machine (docs/benchmarks.md): one request for every
 # row took 33 s (~110 us a row loaded and sent); a date window's fixed cost, its table scan, about 0.7 s.
 MEASURED_PER_ROW, MEASURED_PER_SCANNED_ROW = 110e-6, 2.3e-6
@@ -227,14 +254,16 @@ class HistoryCost:
         self.history_rows = 0         # the history's size at the last request
         self._lock = threading.Lock()
 
-    def charge(self, history_rows: int, matched: int) -> None:
+    def charge(self, history_rows: int, matched: int, scanned: bool = True) -> None:
+        """One request that loaded `matched` rows; `scanned`: it also read the whole table (no index served it)."""
+        history_rows_read = history_rows if scanned else 0
         with self._lock:
             self.requests += 1
             self.rows_loaded += matched
-            self.rows_scanned += history_rows
+            self.rows_scanned += history_rows_read
             self.biggest = max(self.biggest, matched)
             self.history_rows = history_rows
-        delay = matched * self.per_row + history_rows * self.per_scanned_row
+        delay = matched * self.per_row + history_rows_read * self.per_scanned_row
         if delay > 0:
             time.sleep(delay)
 

@@ -245,7 +245,27 @@ def order_rows(ix: PlayIndex, rows: Rows, order: list[tuple[str, bool]]) -> np.n
     return np.lexsort(keys)
 
 
+# get_history parameters that become custom WHERE conditions, each value one `=` term ORed with the others.
+WHERE_PARAMS = ("user_id", "user", "rating_key", "parent_rating_key", "grandparent_rating_key", "start_date",
+                "before", "after", "reference_id", "section_id", "media_type", "transcode_decision", "guid")
+SQLITE_MAX_EXPR_DEPTH = 1000
+FAILED_QUERY = {"recordsFiltered": 0, "recordsTotal": 0, "draw": 0, "data": [], "filter_duration": "0",
+                "total_duration": "0"}
+
+
+def too_deep(q: dict) -> bool:
+    """Whether SQLite refuses the WHERE clause: "Expression tree is too large (maximum depth 1000)".
+
+    Tautulli chains one term per value (`reference_id = ? OR reference_id = ? ...`) and ANDs the conditions,
+    each chain one level deeper than the last; SQLite parses that as a tree as deep as the chain is long.
+    """
+    chains = [len(split_strip(q[name])) for name in WHERE_PARAMS if split_strip(q.get(name, ""))]
+    return bool(chains) and max(chains) + len(chains) >= SQLITE_MAX_EXPR_DEPTH
+
+
 def history(ix: PlayIndex, q: dict, sessions: list[dict], now: int) -> dict:
+    if too_deep(q):  # datafactory.get_datatables_history logs the error and answers this, as a success
+        return dict(FAILED_QUERY)
     order, start, length, search = datatable_params(q, HISTORY_COLUMNS, "date")
     sel = select(ix, q)
     rows = group(ix, sel, bool_true(q.get("grouping"), True))

@@ -162,14 +162,17 @@ def test_the_demo_builds_the_site_with_no_network(tmp_path):
     assert list((tmp_path / "output").rglob("*.eml")) == []
 
     # The leak scan over everything `invoke publish` would upload (it never uploads the outbox).
+    from pipeline.sandbox.arr import RadarrSandbox, SonarrSandbox
     from pipeline.sandbox.seed import generate
+    from pipeline.sandbox.seerr import SeerrSandbox
     from tests.fixtures.leaks import leak_scan
 
     world = generate(seed=7, users=24, plays=60)  # the demo's seed: the same key and token
     config = (tmp_path / "data" / "demo" / "marquee.toml").read_text()
     urls = [line.split('"')[1] for line in config.splitlines() if line.startswith(("url", "plextv_url"))]
-    assert len(urls) == 3
+    assert len(urls) == 6  # Tautulli, Plex, plex.tv, Sonarr, Radarr, Seerr
+    keys = [SonarrSandbox(world).api_key, RadarrSandbox(world).api_key, SeerrSandbox(world).api_key]
     usernames = [u.username for u in world.users if u.username]
-    found = leak_scan(site, secrets=[world.tautulli_api_key, world.owner_token, *urls],
+    found = leak_scan(site, secrets=[world.tautulli_api_key, world.owner_token, *keys, *urls],
                       words=usernames, exclude=["outbox"])
     assert found == []

@@ -129,3 +129,25 @@ def test_a_catch_up_ingest_walks_back_only_to_the_overlap(worlds):
     newest = min(q["after"] for q in queries)
     assert all("after" in q for q in queries) and newest == queries[-1]["after"]
     assert server.cost.rows_loaded == result.fetched < 3000 + 2 * PAGE
+
+
+def test_users_and_libraries_are_asked_while_tautulli_prepares_the_history(worlds, tmp_path):
+    # A real Tautulli spends a no-change run's time scanning its history table; the two small requests
+    # must go out beside it, not after it. The sandbox answers get_history only once both have come.
+    from pipeline.clock import FixedClock
+    from pipeline.ingest.run import run_ingest
+    from pipeline.store import open_store
+
+    world = copy.deepcopy(worlds[4000])
+    with TautulliSandbox(world) as server:
+        settings = load_settings(environ={
+            "TAUTULLI_URL": server.url, "TAUTULLI_API_KEY": world.tautulli_api_key,
+            "MARQUEE__SERVER__TIMEZONE": world.timezone, "MARQUEE__TAUTULLI__PAGE_SIZE": str(PAGE),
+            "MARQUEE_DATA_DIR": str(tmp_path)}, dotenv_path=None)
+        server.hold_history_until("get_users", "get_libraries_table")
+        with open_store(settings) as store:
+            summary = run_ingest(store, settings, FixedClock(at(world)))
+            users = store.con.execute("SELECT count(*) FROM tautulli_users WHERE removed_at IS NULL").fetchall()
+    assert server.holds and all(server.holds)
+    assert summary.plays_new == len(world.plays) and summary.libraries == 3
+    assert summary.requests == summary.pages + 2 and users == [(summary.users + 1,)]  # Local is not counted

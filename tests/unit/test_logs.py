@@ -52,3 +52,14 @@ def test_progress_off_a_terminal_logs_counts_rate_and_time_left(caplog):
             progress.advance(250)
     line = caplog.records[-1].getMessage()
     assert line.startswith("Tautulli history: 250/1,000 plays (") and "plays/s" in line and "s left" in line
+
+
+def test_progress_with_nothing_done_yet_does_not_guess_the_time_left(caplog):
+    # An empty first window (no plays in the last week) used to print "about 20,000,000,000,000s left".
+    from pipeline import logs
+
+    with caplog.at_level(logging.INFO, logger="marquee"):
+        with logs.Progress("Tautulli history", total=20_000, unit="plays", every=0) as progress:
+            progress.advance(0)
+    line = caplog.records[-1].getMessage()
+    assert line == "Tautulli history: 0/20,000 plays (0 plays/s, time left not known yet)"

@@ -41,8 +41,8 @@ def test_an_error_in_the_producer_is_raised_to_the_caller():
 def test_leaving_early_stops_the_producer_thread():
     items, state = counting(1000)
     before = threading.active_count()
-    with pytest.raises(RuntimeError):
-        for item in prefetched(items):
+    with pytest.raises(RuntimeError), prefetched(items) as pages:  # the `with` is what stops the thread
+        for item in pages:
             if item == 2:
                 raise RuntimeError("the caller failed")
     assert state["produced"] <= 4
