@@ -124,7 +124,9 @@ def _plex(store: Store, snapshot: dict) -> dict | None:
     users = snapshot["users"].values()
     rows = [*snapshot["added"]["items"], *snapshot["community_watchlist"],
             *(r for ranks in snapshot["top"].values() for lists in ranks.values() for r in lists),
-            *(r for u in users for r in (*u["top_titles"], *u["shared_titles"]))]
+            *(r for u in users for r in (*u["top_titles"], *u["shared_titles"])),
+            *(r for u in (snapshot.get("year") or {}).get("users", {}).values()
+              for kind in u.get("top", {}).values() for r in kind)]
     keys = sorted({int(r["rating_key"]) for r in rows if r.get("rating_key") is not None})
     listed = [k for (k,) in store.execute("issues/listed_in_plex", {"keys": keys})] if keys else []
     return {"machine_id": str(server[0][0]), "in_plex": listed}

@@ -184,3 +184,18 @@ def test_only_the_admins_copy_says_what_retention_and_enforcement_did(year):
     admin = renderer.render(Recipient("admin@example.org", None, "Admin", kind="admin")).mime.decode()
     assert "Retention deleted" in admin and "Retention deleted" not in reader
     assert "Retention deleted" not in _public_text(year["tmp"] / "output")
+
+
+def test_a_readers_wrapped_top_titles_open_in_plex(year):
+    """Issue 12 on the yearly e-mail: each of a reader's top movies and shows links to its Plex page."""
+    from pipeline.render.email.year import year_part
+    from pipeline.render.issue_view import namer_for
+    from pipeline.tokens import plex_url
+
+    snapshot = year["snapshot"]
+    machine = snapshot["plex"]["machine_id"]
+    uid, extra = max(year["snapshot"]["year"]["users"].items(), key=lambda kv: len(kv[1]["top"]["movie"]))
+    part = year_part(snapshot, int(uid), namer_for(snapshot, "initials", []))
+    movies = next(g for g in part["lists"] if g["name"] == "Movies")
+    assert [r["url"] for r in movies["rows"]] == [plex_url(machine, r["rating_key"]) for r in extra["top"]["movie"]]
+    assert all(r["url"] == "" for g in part["lists"] if g["name"] == "Genres" for r in g["rows"])

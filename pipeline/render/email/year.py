@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Mapping
 
-from pipeline.render.email.view import nice_date
+from pipeline.render.email.view import nice_date, safe_url
 from pipeline.render.issue_view import count, hours, plural
+from pipeline.render.plex_links import plex_links
 from pipeline.render.privacy import Namer, initials
 
 FEW_PLAYS = 5        # fewer plays than this in a year: the short version
@@ -84,10 +85,13 @@ def year_part(snapshot: Mapping[str, Any], user_id: int | None, namer: Namer) ->
     if twin:
         twin_line = (f"Your viewing twin is {_other(namer, users, twin['other_id'])}: you both watched "
                      f"{count(twin['shared'])} of the same titles.")
-    lists = [{"name": name, "rows": [f"{r['title']} · {hours(r['hours'])} h" for r in (extra.get("top") or {}).get(kind, [])]}
+    link = plex_links(snapshot)
+    lists = [{"name": name, "rows": [{"label": f"{r['title']} · {hours(r['hours'])} h",
+                                      "url": safe_url(link(r.get("rating_key")))}
+                                     for r in (extra.get("top") or {}).get(kind, [])]}
              for kind, name in KINDS]
     lists = [group for group in lists if group["rows"]]
-    genres = [g["genre"] for g in extra.get("genres") or []]
+    genres = [{"label": g["genre"], "url": ""} for g in extra.get("genres") or []]
     if genres:
         lists.append({"name": "Genres", "rows": genres})
     return {"short": False, "label": label, "heading": f"Your {label}, wrapped", "stats": stats, "lines": lines,

@@ -5,7 +5,7 @@ WITH ranked AS (
                                  ORDER BY seconds DESC, plays DESC, last_played DESC, title, title_key) AS rank
     FROM user_titles($start, $end)
 )
-SELECT user_id, title_kind, rank, title, year, plays, seconds, round(seconds / 3600.0, 1) AS hours
+SELECT user_id, title_kind, rank, title, year, rating_key, plays, seconds, round(seconds / 3600.0, 1) AS hours
 FROM ranked
 WHERE rank <= $limit
 ORDER BY user_id, title_kind, rank
