@@ -24,8 +24,10 @@ def whole_series(store: Store, d: Deletion) -> str | None:
 
 
 def series_needed(store: Store, settings: Settings, d: Deletion) -> bool:
-    """Whether the deletion is complete only once Sonarr's series step is done."""
-    return bool(settings.retention.series_exclusion and settings.sonarr.configured and whole_series(store, d))
+    """Whether the deletion is complete only once Sonarr's series step is done (never without a TVDB id to find
+    the series by: stop_series warns instead)."""
+    return bool(settings.retention.series_exclusion and settings.sonarr.configured and d.agent_ids.get("show_tvdb")
+                and whole_series(store, d))
 
 
 def stop_series(store: Store, settings: Settings, remote: Any, d: Deletion,
@@ -38,6 +40,9 @@ def stop_series(store: Store, settings: Settings, remote: Any, d: Deletion,
     act = settings.retention.series_exclusion
     if remote.down.get("sonarr"):
         return d, (f"Sonarr series step skipped: {remote.down['sonarr']}" if act else None), []
+    if not d.agent_ids.get("show_tvdb"):  # Sonarr knows series by TVDB id: without it, "not in Sonarr" is a guess
+        return d, None, [f"{show}: Marquee deleted its last episode, but Plex gives the show no TVDB id, so Marquee "
+                         "cannot find it in Sonarr; check that Sonarr does not monitor it"]
     client = remote.client("sonarr")
     try:
         series = client.find_series(d.agent_ids.get("show_tvdb"))

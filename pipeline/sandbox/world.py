@@ -69,11 +69,12 @@ class Item:
     labels: tuple[str, ...] = ()
     file: str = ""
     collections: tuple[str, ...] = ()
+    agentless: bool = False  # matched by no online agent (Personal Media, say): Plex gives it no Guid ids
 
     # Agent ids as Plex's <Guid> children give them; Sonarr and Radarr know items by these.
     @property
     def tvdb_id(self) -> int | None:
-        return 300_000 + self.rating_key if self.type in ("show", "episode") else None
+        return 300_000 + self.rating_key if self.type in ("show", "episode") and not self.agentless else None
 
     @property
     def tmdb_id(self) -> int | None:

@@ -144,3 +144,21 @@ def test_a_request_whose_seerr_step_waits_for_seerr_is_not_reported(sb):
     sb.seerr.heal()
     sb.enforce()
     assert sb.query("SELECT seerr FROM media_deletions WHERE rating_key = ?", [rk]) == [("cleared",)]
+
+
+def test_a_show_without_a_tvdb_id_is_reported_never_marked_excluded(sb):
+    """Sonarr knows a series by TVDB id: without one, Marquee cannot tell Sonarr lacks it, so it says so."""
+    uid, show = sharer(sb), small_show(sb)
+    series, title = sb.sonarr.series_for(show), sb.world.items[show].title
+    sb.world.items[show].agentless = True  # before the first ingest: Plex lists the show with no Guid ids
+    episodes = {e.rating_key for e in sb.world.leaves(show)}
+    watch_all(sb, uid, show)
+    sb.seerr.request(sb.seerr.user_for(uid), show)
+    sb.queue_then_wait()
+    result = sb.enforce(**{"retention.series_exclusion": True})
+    assert episodes <= set(sb.plex_deletes())
+    assert [line for line in result.lines if "no TVDB id" in line and title in line]
+    rows = sb.query("SELECT series_excluded FROM media_deletions WHERE list_contains(?, rating_key)", [sorted(episodes)])
+    assert rows and not any(r[0] for r in rows)
+    assert not [r for r in sb.sonarr.requests if r.path in ("/api/v3/series/editor", "/api/v3/importlistexclusion")]
+    assert sb.sonarr.data.series[series["id"]]["monitored"] is True
