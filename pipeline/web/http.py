@@ -24,6 +24,7 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         self._in_head = True
+        self._head_bytes = 0  # a pipelined request's head starts its own count
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:

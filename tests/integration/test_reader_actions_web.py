@@ -169,6 +169,31 @@ def test_an_endless_request_head_is_cut_off_and_the_connection_closed(web):
     assert requests.get(web.link(BOB, "keep", "121"), timeout=10).status_code == 200
 
 
+def test_pipelined_heads_are_each_counted_on_their_own(web):
+    """Two requests on one connection, each head under 16 KiB but together over it, split across reads so that
+    one read ends the first head and begins the second: both are answered, neither gets a false 400."""
+    import socket
+    import time
+
+    host, port = web.url.removeprefix("http://").split(":")
+    first, second = (web.link(uid, "keep", key).removeprefix(web.url) for uid, key in ((ALICE, "120"), (BOB, "121")))
+    pad = "a" * 7000
+    head1 = f"GET {first} HTTP/1.1\r\nHost: marquee.example.org\r\nX-A: {pad}\r\nX-B: {pad}\r\n\r\n".encode()
+    head2 = f"GET {second} HTTP/1.1\r\nHost: marquee.example.org\r\nX-A: {pad}\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cut = 9000
+        conn.sendall(head1[:cut])                      # a read that ends inside the first head
+        time.sleep(0.3)
+        conn.sendall(head1[cut:] + head2[:4000])       # ends the first head, begins the second
+        time.sleep(0.3)
+        conn.sendall(head2[4000:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200") == 2 and b"HTTP/1.1 400" not in answer, answer[:200]
+
+
 def test_the_rate_limit_per_link_and_per_address(tmp_path):
     with WebApp(tmp_path, **{"web.per_link_per_minute": 3, "web.per_ip_per_minute": 5}) as web:
         link = web.link(ALICE, "keep", "120")
