@@ -136,6 +136,7 @@ class SiteSettings(Section):
     exclude_users: list[str] = []  # usernames, e-mails or ids never shown in any public list
     public_libraries: list[str] = ["*"]  # Plex library titles whose titles the site may show; "*": every one
     posters: bool = True  # fetch posters from Plex at build time (cached)
+    plex_links: bool = True  # titles link to app.plex.tv (shows the server's machine id and item keys)
     output_dir: Path = Path("output")  # where the built site goes
 
     _url = field_validator("siteurl")(classmethod(lambda cls, v: _check_url(v)))

@@ -142,3 +142,18 @@ def test_a_readers_own_titles_open_in_plex_from_their_digest(built):
         assert (plex_url(world.machine_identifier, shared["rating_key"]), shared["title"]) in links_in(after)
         checked += 1
     assert checked, "no reader had both their own top titles and titles watched together"
+
+
+def test_site_plex_links_off_leaves_the_machine_id_off_the_site(built, tmp_path):
+    """site.plex_links = false: the public archive shows no app.plex.tv link, so no machine id either."""
+    from pipeline.render.site.generate import render_site
+
+    world, movie, settings, snapshot, _ = built
+    site = settings.model_copy(update={"site": settings.site.model_copy(update={
+        "output_dir": str(tmp_path), "plex_links": False})})
+    leaving = [{"title": "Heat", "year": 1995, "detail": "", "leaving_on": None,
+                "plex": plex_url(world.machine_identifier, movie.rating_key)}]
+    render_site(site, [snapshot], leaving=leaving)
+    pages = [p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html")]
+    assert pages and not [p for p in pages if world.machine_identifier in p or "app.plex.tv" in p]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in p for p in pages)  # the titles are still there

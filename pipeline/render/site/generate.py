@@ -167,12 +167,12 @@ def _https(value: Any) -> str:
     return text if text.startswith("https://") else ""
 
 
-def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None, as_of: str = "") -> dict:
+def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None, as_of: str = "", links: bool = True) -> dict:
     """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail, that day and its
     Plex link only."""
     rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
              "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on")),
-             "plex": _https(r.get("plex"))}
+             "plex": _https(r.get("plex")) if links else ""}
             for r in leaving or ()]
     days: list[dict] = []
     for row in rows[:PUBLIC_ROWS]:  # soonest first already: consecutive rows share a day
@@ -201,7 +201,7 @@ def _pelican_settings(settings: Settings, stage: Path, theme: Path, publish: boo
         "PUBLIC_URL": siteurl, "SERVER_NAME": settings.server.name,
         # images/ is synced by us (content-hashed, copied once); the build folder is throwaway
         "STATIC_PATHS": [], "DELETE_OUTPUT_DIRECTORY": True,
-        **_leaving_context(leaving, _as_of(leaving_as_of, settings.server.timezone)),
+        **_leaving_context(leaving, _as_of(leaving_as_of, settings.server.timezone), settings.site.plex_links),
     }
     plog = logging.getLogger("pelican")
     level = plog.level
@@ -331,7 +331,8 @@ def render_site(settings: Settings, issues: Iterable[Mapping[str, Any]], *,
         namer = namer_for(snap, settings.site.names, settings.site.exclude_users)
         charts = assets.chart_refs(assets.issue_charts(snap, charts_dir, public_graph(snap, namer)), content, slug)
         keep |= {content / c["src"] for c in charts.values()}
-        view = issue_view(snap, namer, posters=refs, charts=charts)
+        shown = snap if settings.site.plex_links else {k: v for k, v in snap.items() if k != "plex"}
+        view = issue_view(shown, namer, posters=refs, charts=charts)
         year = year_view(snap, charts)
         if year:
             view["year"] = year
