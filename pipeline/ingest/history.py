@@ -49,15 +49,16 @@ class HistoryResult:
 
 
 def ingest_history(store: Store, client: TautulliClient, settings: Settings, now: datetime,
-                   progress: Progress | None = None) -> HistoryResult:
-    """Fetch plays newer than the store's newest (minus tautulli.overlap_hours) and upsert them window by window.
+                   progress: Progress | None = None, by_dates: bool = False) -> HistoryResult:
+    """Fetch plays newer than the store's newest (minus tautulli.overlap_hours) and upsert them window by window;
+    by_dates: never the overlap by reference id.
 
     Never commits: run it inside `store.transaction()`, so a failure on any request leaves the store as it was.
     """
     after = since(store, settings)
     log.info("Tautulli history: %s", f"plays on or after {after} (server time)" if after else "full history")
     today = now.astimezone(ZoneInfo(settings.server.timezone)).date()
-    answer, floor = _by_reference(store, client, settings, now, after) if after is not None else (None, None)
+    answer, floor = _by_reference(store, client, settings, now, after, by_dates) if after is not None else (None, None)
     route = "dates" if answer is None else "references"
     if answer is not None:
         new, fetched, pages, total = _store_windows(store, [answer], None, progress, now, after)
@@ -75,14 +76,14 @@ def ingest_history(store: Store, client: TautulliClient, settings: Settings, now
 
 
 def _by_reference(store: Store, client: TautulliClient, settings: Settings, now: datetime,
-                  after: str) -> tuple[tuple[list, int] | None, str]:
+                  after: str, by_dates: bool = False) -> tuple[tuple[list, int] | None, str]:
     """The overlap by reference id when history_references allows it and the answer holds up: (answer, after);
     else (None, the date a run by dates must begin at)."""
     from pipeline.ingest.history_references import (by_references, dates_from, fetch_by_references, reference_ask,
                                                     route_state)
 
     state = route_state(store)
-    ask = reference_ask(store, state, settings) if by_references(state, settings, now) else None
+    ask = reference_ask(store, state, settings) if not by_dates and by_references(state, settings, now) else None
     if ask is not None:
         with prefetched(fetch_by_references(client, ask, HISTORY_QUERY) for _ in (1,)) as answers:
             _warm(store)  # while Tautulli looks the ids up

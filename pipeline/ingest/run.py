@@ -46,11 +46,13 @@ class IngestSummary:
 
 
 def run_ingest(store: Store, settings: Settings, clock: Clock, *,
-               tautulli_session=None, plex_session=None, calendars: bool = False) -> IngestSummary:
+               tautulli_session=None, plex_session=None, calendars: bool = False,
+               by_dates: bool = False) -> IngestSummary:
     """Copy Tautulli (required) and Plex (optional) into the store; all-or-nothing per source.
 
     calendars: also read Sonarr's and Radarr's calendars (coming soon): `invoke ingest` and `invoke build` do;
-    the ingest before an enforcement run does not need them.
+    the ingest before an enforcement run does not need them. by_dates: read the whole overlap by dates, never by
+    reference id (`invoke build`, which may freeze an issue from this ingest: every edit in the overlap counts).
     """
     from pipeline.ingest.history import ingest_history
     from pipeline.ingest.inbox import take_inbox
@@ -74,7 +76,7 @@ def run_ingest(store: Store, settings: Settings, clock: Clock, *,
         with store.transaction():
             try:
                 with Progress("Tautulli history", unit="plays") as progress:
-                    history = ingest_history(store, client, settings, now, progress=progress)
+                    history = ingest_history(store, client, settings, now, progress=progress, by_dates=by_dates)
             finally:
                 people.wait()
             user_rows, library_rows = people.result()

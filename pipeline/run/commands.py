@@ -53,7 +53,8 @@ def build(settings: Settings, clock: Clock | None = None, *, period: str | None 
     clock = clock or SystemClock()
     with open_store(settings) as store:
         if ingest_first and settings.tautulli.configured:
-            for line in run_ingest(store, settings, clock, calendars=True).lines():
+            # By dates: an issue may be frozen from this ingest, so every edit in the overlap must be in it.
+            for line in run_ingest(store, settings, clock, calendars=True, by_dates=True).lines():
                 print(line)
         elif ingest_first:
             log.warning("Tautulli is not configured: building from the data already in the store")

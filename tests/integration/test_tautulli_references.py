@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.clock import FixedClock
 from pipeline.ingest.run import run_ingest
+from pipeline.run import commands
 from pipeline.sandbox.seed import add_plays, generate
 from pipeline.sandbox.tautulli import TautulliSandbox
 from pipeline.settings import load_settings
@@ -44,13 +45,14 @@ def settings_for(server, world, data_dir, **extra):
         dotenv_path=None)
 
 
-def ingest(server, world, data_dir, hours=0.0, **extra):
-    """One whole run (run_ingest, as `invoke ingest` makes it); (summary, route, get_history queries, scanned)."""
+def ingest(server, world, data_dir, hours=0.0, by_dates=False, **extra):
+    """One whole run (run_ingest, as `invoke ingest` makes it, or `invoke build` with by_dates); (summary, route,
+    get_history queries, scanned)."""
     server.clear_log()
     server.cost = type(server.cost)()
     settings = settings_for(server, world, data_dir, **extra)
     with open_store(settings) as store:
-        summary = run_ingest(store, settings, FixedClock(at(world, hours)))
+        summary = run_ingest(store, settings, FixedClock(at(world, hours)), by_dates=by_dates)
         route = store.con.execute("SELECT history_route FROM ingest_runs ORDER BY run_id DESC LIMIT 1").fetchall()
     queries = [r for r in server.requests_to("/api/v2") if r.query.get("cmd") == "get_history"]
     return summary, route[0][0], queries, server.cost.rows_scanned
@@ -199,3 +201,28 @@ def test_a_small_history_is_read_by_dates(world, tmp_path):
         ingest(server, world, tmp_path)
         route = ingest(server, world, tmp_path, hours=1, MARQUEE__TAUTULLI__OVERLAP_BY_REFERENCE_FROM="100000")[1]
     assert route == "dates"
+
+
+def test_the_ingest_before_a_build_reads_by_dates_and_back_to_the_last_run_by_dates(world, tmp_path):
+    """`invoke build` may freeze an issue from its ingest: the whole overlap by dates, never by reference, so an
+    edit to a play older than the reference route's 6 hours is in the issue."""
+    with TautulliSandbox(world) as server:
+        ingest(server, world, tmp_path)
+        cols = world.plays.cols
+        newest = int(cols["started"].max())
+        older = int(np.argmin(np.abs(cols["started"] - (newest - 20 * 3600))))
+        older_id, rating_key = int(cols["id"][older]), int(cols["rating_key"][older])
+        assert ingest(server, world, tmp_path, hours=1)[1] == "references"
+    world.items[rating_key].title = "Renamed before the issue"
+    with TautulliSandbox(world) as refreshed:
+        assert ingest(refreshed, world, tmp_path, hours=2)[1] == "references"  # `invoke ingest`: not yet seen
+        assert older_id not in [p[0] for p in plays(tmp_path) if "Renamed before the issue" in p]
+        refreshed.clear_log()
+        settings = settings_for(refreshed, world, tmp_path, MARQUEE__SITE__OUTPUT_DIR=str(tmp_path / "site"),
+                                MARQUEE__SITE__POSTERS="false")
+        commands.build(settings, FixedClock(at(world, 3)))  # `invoke build`: its ingest, then the issues
+        queries = [r for r in refreshed.requests_to("/api/v2") if r.query.get("cmd") == "get_history"]
+        with open_store(settings) as store:
+            route = store.con.execute("SELECT history_route FROM ingest_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0]
+    assert route == "dates" and queries and all("reference_id" not in q.query for q in queries)
+    assert older_id in [p[0] for p in plays(tmp_path) if "Renamed before the issue" in p]
