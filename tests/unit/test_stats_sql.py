@@ -46,7 +46,7 @@ EXPECTED = {
          (CAROL, 1, "Crime", 1, 1200), (CAROL, 2, "Thriller", 1, 1200)],
     ),
     "user_top_by_kind": (
-        ["user_id", "title_kind", "rank", "title", "year", "plays", "seconds", "hours"],
+        ["user_id", "title_kind", "rank", "title", "year", "rating_key", "plays", "seconds", "hours"],
         ["user_id", "title_kind", "rank", "title", "seconds"],
         [(ALICE, "artist", 1, "Daft Punk", 600), (ALICE, "movie", 1, "Alien", 6000), (ALICE, "movie", 2, "Heat", 3000),
          (ALICE, "show", 1, "Severance", 6000), (BOB, "artist", 1, "Daft Punk", 240), (BOB, "artist", 2, "Air", 200),
