@@ -56,8 +56,8 @@ def write_pairs(store: Store, source: str, pairs: Iterable[tuple[int, int]], now
     store.con.register("assignment_rows", rows)
     try:
         if replace:
-            store.execute("retention/assignments_drop_stale", {"source": source})
-        store.execute("retention/assignments_add", {"source": source, "now": now})
+            store.execute("media/assignments_drop_stale", {"source": source})
+        store.execute("media/assignments_add", {"source": source, "now": now})
     finally:
         store.con.unregister("assignment_rows")
 
@@ -94,7 +94,7 @@ def label_pairs(store: Store, prefix: str, users: UserDirectory) -> tuple[list[t
     if not prefix:
         return [], []
     pairs, held = [], {}
-    for rating_key, type_, title, year, show_title, label in store.execute("retention/label_assignments",
+    for rating_key, type_, title, year, show_title, label in store.execute("media/label_assignments",
                                                                      {"prefix": prefix}):
         name = label[len(prefix):].strip()
         user, why = users.problem(name) if name else (None, "no user after the prefix")
@@ -121,7 +121,7 @@ def sync_assignments(store: Store, settings: Settings, now: datetime) -> Synced:
     from_requests, request_notes = request_pairs(store, settings)
     notes += request_notes
     if not file.exists:
-        before = dict((r[0], r[1]) for r in store.execute("retention/assignment_counts"))
+        before = dict((r[0], r[1]) for r in store.execute("media/assignment_counts"))
         if before.get("file"):
             # Running from another directory is the usual cause; say so rather than silently unassign.
             log.warning("%s not found: dropping the %d assignments it made earlier (set retention.file to its "

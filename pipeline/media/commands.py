@@ -68,7 +68,7 @@ def unassign(store: Store, settings: Settings, clock: Clock, target: str, users:
         cli = {uid for uid, source, _ in rows if source == "cli"}
         people = [u for u in directory.users if u.user_id in cli]
     with store.transaction():
-        removed = {r[0] for r in store.execute("retention/assignments_remove", {
+        removed = {r[0] for r in store.execute("media/assignments_remove", {
             "target": item.rating_key, "user_ids": [u.user_id for u in people]})}
     gone = [u for u in people if u.user_id in removed]
     lines = [f"Unassigned {_names(gone)} from {_what(item)}." if gone else f"Nothing changed for {_what(item)}."]
@@ -94,11 +94,11 @@ def keep(store: Store, settings: Settings, clock: Clock, target: str, note: str 
     """Cancel the deletion of an item for good (a show: every episode); it leaves the queue at once."""
     now = clock.now()
     item = _listed(find_target(store, target), "keep")
-    before = store.execute("retention/keep_of", {"rating_key": item.rating_key})
+    before = store.execute("media/keep_of", {"rating_key": item.rating_key})
     with store.transaction():
-        store.execute("retention/keep_add", {"rating_key": item.rating_key, "title": item.name, "now": now,
+        store.execute("media/keep_add", {"rating_key": item.rating_key, "title": item.name, "now": now,
                                              "note": note or ""})
-        dropped = [r[0] for r in store.execute("retention/queue_drop_kept", {"rating_key": item.rating_key})]
+        dropped = [r[0] for r in store.execute("media/queue_drop_kept", {"rating_key": item.rating_key})]
     scope = " or any of its episodes" if item.type == "show" else ""
     if before:
         lines = [f"{_what(item)} was already kept (since {before[0][0]:%Y-%m-%d})."]
@@ -138,12 +138,12 @@ def _names(users) -> str:
 
 
 def _assignments(store: Store, item: Target) -> list[tuple]:
-    return store.execute("retention/assignments_of_target", {"target": item.rating_key})
+    return store.execute("media/assignments_of_target", {"target": item.rating_key})
 
 
 def _assignees(store: Store, item: Target) -> list[str]:
     """Everyone now assigned to the item, with where each assignment comes from."""
-    names = dict(store.execute("retention/user_names"))
+    names = dict(store.execute("media/user_names"))
     by_user: dict[int, list[str]] = {}
     for uid, source, _ in _assignments(store, item):
         by_user.setdefault(uid, []).append(SOURCES.get(source, source))
@@ -156,7 +156,7 @@ def _assignees(store: Store, item: Target) -> list[str]:
 def _labels_for(store: Store, settings: Settings, directory: UserDirectory, item: Target, user) -> list[str]:
     """The Plex labels on the item that assign it to this user, as written in Plex."""
     prefix = settings.retention.label_prefix
-    rows = store.execute("retention/label_assignments", {"prefix": prefix}) if prefix else []
+    rows = store.execute("media/label_assignments", {"prefix": prefix}) if prefix else []
     return [label for rk, _, _, _, _, label in rows if rk == item.rating_key
             and directory.problem(label[len(prefix):].strip())[0] == user]
 
@@ -175,9 +175,9 @@ def _requeue(store: Store, settings: Settings, now: datetime, item: Target) -> l
     except MarqueeError as exc:
         return [f"The deletion queue was not recomputed ({exc}); fix that, then run `invoke queue`."]
     if item.type == "show":
-        keys = {r[0] for r in store.execute("retention/episodes_of_show", {"show": item.rating_key})}
+        keys = {r[0] for r in store.execute("media/episodes_of_show", {"show": item.rating_key})}
     elif item.type == "season":
-        keys = {r[0] for r in store.execute("retention/episodes_of_season", {"season": item.rating_key})}
+        keys = {r[0] for r in store.execute("media/episodes_of_season", {"season": item.rating_key})}
     else:
         keys = {item.rating_key}
     mine = [e for e in entries if e.rating_key in keys]

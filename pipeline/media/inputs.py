@@ -45,7 +45,7 @@ class MediaInputs:
 def load_rules(store: Store, settings: Settings) -> list[Rule]:
     """retention.toml's rules; a rule naming a library Plex does not have is an error, not a silent no-op."""
     file = load_retention(settings.retention.file)
-    libraries = [r[0] for r in store.execute("retention/library_titles")]
+    libraries = [r[0] for r in store.execute("media/library_titles")]
     known = {t.casefold() for t in libraries if t}
     for n, rule in enumerate(file.rules, 1):
         if rule.library is not None and known and rule.library.casefold() not in known:
@@ -57,11 +57,11 @@ def load_rules(store: Store, settings: Settings) -> list[Rule]:
 def watches(store: Store, settings: Settings) -> list[Watch]:
     """The assignees' watches from the sources retention.watch_sources names, and their "I'm done with it"."""
     sources = settings.retention.watch_sources
-    out = [Watch(*row, "done") for row in store.execute("retention/done_watches")]
+    out = [Watch(*row, "done") for row in store.execute("media/done_watches")]
     if "tautulli" in sources:
-        out += [Watch(*row, "tautulli") for row in store.execute("retention/assigned_watches")]
+        out += [Watch(*row, "tautulli") for row in store.execute("media/assigned_watches")]
     if "plex" in sources:
-        out += [Watch(*row, "plex") for row in store.execute("retention/plex_watches")]
+        out += [Watch(*row, "plex") for row in store.execute("media/plex_watches")]
     return out
 
 
@@ -72,7 +72,7 @@ def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs
     """
     items, plain_titles = [], {}
     for (rating_key, type_, show_key, title, size, added_at, labels, collections, listed, deleted_at,
-         last_played_at, library, plain_title, show_title) in store.execute("retention/media_items"):
+         last_played_at, library, plain_title, show_title) in store.execute("media/media_items"):
         items.append(MediaItem(
             rating_key=rating_key, type=type_, show_rating_key=show_key, title=title, size_bytes=size,
             added_at=added_at, labels=frozenset(labels), collections=frozenset(collections), exists=listed,
@@ -80,17 +80,17 @@ def media_inputs(store: Store, settings: Settings, now: datetime) -> MediaInputs
         plain_titles[rating_key] = (plain_title, show_title)
     return MediaInputs(
         items=items,
-        assignments=[Assignment(*row) for row in store.execute("retention/assignments_merged")],
+        assignments=[Assignment(*row) for row in store.execute("media/assignments_merged")],
         watches=watches(store, settings),
-        keeps=[Keep(*row) for row in store.execute("retention/keeps_all")],
+        keeps=[Keep(*row) for row in store.execute("media/keeps_all")],
         rules=load_rules(store, settings),
-        names=dict(store.execute("retention/user_names")),
-        first_queued_at=dict(store.execute("retention/queue_first_queued")),
+        names=dict(store.execute("media/user_names")),
+        first_queued_at=dict(store.execute("media/queue_first_queued")),
         plain_titles=plain_titles,
-        noticed={(u, k): at for u, k, at in store.execute("retention/notices_sent")},
+        noticed={(u, k): at for u, k, at in store.execute("media/notices_sent")},
         viewers=dict(store.execute(
-            "retention/recent_viewers", {"since": now - timedelta(days=settings.retention.notice_recent_days)})),
-        unreachable={r[0] for r in store.execute("retention/unreachable_users")},
-        watch_unread=[(name, why) for _, name, why in store.execute("retention/watch_unread")]
+            "media/recent_viewers", {"since": now - timedelta(days=settings.retention.notice_recent_days)})),
+        unreachable={r[0] for r in store.execute("media/unreachable_users")},
+        watch_unread=[(name, why) for _, name, why in store.execute("media/watch_unread")]
         if "plex" in settings.retention.watch_sources else [],
     )

@@ -66,7 +66,7 @@ def leaving_for_users(store: Store, settings: Settings, now: datetime) -> dict[i
     today = now.astimezone(zone).date()
     rule = keep_rule(settings)
     out: dict[int, dict] = {}
-    for row in store.records("render/leaving_for_users"):
+    for row in store.records("readers/leaving_for_users"):
         uid = int(row["user_id"])
         notice = out.setdefault(uid, {"leaving_soon": {"items": [], "rule": rule}})["leaving_soon"]
         notice["items"].append(_item(row, zone, today))
@@ -90,7 +90,7 @@ def leaving_public_dated(store: Store, settings: Settings, now: datetime,
     wanted = None if sections is None else sorted(sections)
     server = store.execute("ingest/stored_server")
     machine = str(server[0][0] or "") if server else ""
-    for row in store.records("render/leaving_public", {"until": until, "sections": wanted}):
+    for row in store.records("readers/leaving_public", {"until": until, "sections": wanted}):
         n = int(row["items"])
         detail = (f"{n} episode" + ("" if n == 1 else "s")) if row["is_show"] else ""
         out.append({"title": str(row["title"] or "Untitled"), "year": row["year"], "detail": detail,

@@ -79,7 +79,7 @@ def save_queue(store: Store, entries: list[QueueEntry], inputs: MediaInputs, now
     with store.transaction():
         store.con.register("queue_rows", rows)
         try:
-            store.execute("retention/queue_drop_left")
-            store.execute("retention/queue_save", {"now": now})
+            store.execute("media/queue_drop_left")
+            store.execute("media/queue_save", {"now": now})
         finally:
             store.con.unregister("queue_rows")

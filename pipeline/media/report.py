@@ -37,7 +37,7 @@ def queue_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     """Recompute the queue, then list every pending deletion: status, date, size, title, who it is for, why."""
     now = clock.now()
     entries, synced, inputs = refresh(store, settings, now)
-    names = dict(store.execute("retention/user_names"))
+    names = dict(store.execute("media/user_names"))
     held = [f"Held: {h.reason}" for h in synced.held]
     unread = inputs.watch_unread_line()
     held += [unread] if unread else []
@@ -81,7 +81,7 @@ def status_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     now = clock.now()
     tz = settings.server.timezone
     lines = [f"Space freed by Marquee, per month ({tz}):"]
-    months = store.execute("retention/freed_by_month", {"tz": tz})
+    months = store.execute("media/freed_by_month", {"tz": tz})
     for month, items, size in months:
         lines.append(f"  {month}  {items:>6} item{'s' if items != 1 else ' '}  {gb(size):>10}")
     if months:
@@ -90,32 +90,32 @@ def status_lines(store: Store, settings: Settings, clock: Clock) -> list[str]:
     else:
         lines.append("  nothing deleted yet")
 
-    entries, size, due, next_at, computed_at = store.execute("retention/queue_summary", {"now": now})[0]
+    entries, size, due, next_at, computed_at = store.execute("media/queue_summary", {"now": now})[0]
     if entries:
         nxt = f"; next on {local_time(next_at, settings)}" if next_at else ""
         lines.append(f"Deletion queue: {entries} pending ({gb(size)}), {due} due now{nxt} "
                      f"(as computed {local_time(computed_at, settings)}; `invoke queue` recomputes and lists it).")
     else:
         lines.append("Deletion queue: empty (`invoke queue` recomputes it).")
-    counts = store.execute("retention/assignment_counts")
-    kept = store.execute("retention/keep_count")[0][0]
+    counts = store.execute("media/assignment_counts")
+    kept = store.execute("media/keep_count")[0][0]
     by_source = ", ".join(f"{source} {n}" for source, n, _ in counts)
     total = sum(c[1] for c in counts)
     lines.append(f"Assignments: {total}" + (f" ({by_source})" if counts else "") + f"; kept for good: {kept}.")
 
-    stuck = store.execute("retention/assignees_without_access")
+    stuck = store.execute("media/assignees_without_access")
     if stuck:
         who = ", ".join(f"{name} ({n} title{'s' if n != 1 else ''})" for _, name, n in stuck)
         lines.append(f"Assigned users who no longer have access (what is theirs stays until you unassign them): "
                      f"{who}.")
-    unfinished = store.records("retention/unfinished_deletions")
+    unfinished = store.records("media/unfinished_deletions")
     if unfinished:
         lines.append("Unfinished deletions (the next `invoke enforce --apply` retries them):")
         for d in unfinished:
             done = "Plex deleted" if d["plex_deleted"] else "still in Plex"
             lines.append(f"  {d['title']}: {d['state']} after {d['attempts']} attempt"
                          f"{'s' if d['attempts'] != 1 else ''} ({done}): {d['last_error'] or 'no error recorded'}")
-    relisted = store.records("retention/relisted_deletions")
+    relisted = store.records("media/relisted_deletions")
     if relisted:
         lines.append("Plex lists these again after Marquee deleted them (never deleted twice; check Plex, "
                      "Sonarr and Radarr by hand):")

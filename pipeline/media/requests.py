@@ -18,7 +18,7 @@ def request_pairs(store: Store, settings: Settings) -> tuple[list[tuple[int, int
     if not settings.retention.assign_requesters:
         return [], []
     pairs, unmatched = [], {}
-    for request_id, target, user_id, requester, title in store.execute("retention/request_targets"):
+    for request_id, target, user_id, requester, title in store.execute("media/request_targets"):
         if user_id is None:
             unmatched.setdefault(requester, []).append(f"{title} (request #{request_id})")
         else:
@@ -34,6 +34,6 @@ def request_pairs(store: Store, settings: Settings) -> tuple[list[tuple[int, int
 def requesters(store: Store) -> dict[int, list[int]]:
     """Movie or episode rating key -> the users who requested it (or its season or show)."""
     out: dict[int, list[int]] = {}
-    for rating_key, user_id in store.execute("retention/requested_items"):
+    for rating_key, user_id in store.execute("media/requested_items"):
         out.setdefault(rating_key, []).append(user_id)
     return out

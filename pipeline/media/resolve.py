@@ -69,7 +69,7 @@ def find_target(store: Store, text: str | int, *, by: str = "auto") -> Target:
     key = KEY.match(text) if by != "title" else None
     if by == "key" and key is None:
         raise ConfigError(f"{text!r} is not a rating key (a whole number, as Plex shows in the item's XML)")
-    by_key = [_target(r) for r in store.execute("retention/item_by_key", {"rating_key": int(key["key"])})] \
+    by_key = [_target(r) for r in store.execute("media/item_by_key", {"rating_key": int(key["key"])})] \
         if key else []
     if by == "key" or text.startswith("#"):
         if not by_key:
@@ -100,7 +100,7 @@ def find_season(store: Store, show: Target, number: int) -> Target:
         raise ConfigError(f"a season number needs a show, and {show.candidate()} is a {show.type}")
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         raise ConfigError(f"a season number is a whole number >= 0, not {number!r}")
-    rows = store.execute("retention/seasons_of_show", {"show": show.rating_key, "show_title": show.title})
+    rows = store.execute("media/seasons_of_show", {"show": show.rating_key, "show_title": show.title})
     for rating_key, type_, title, index, show_title in rows:
         if index == number:
             return Target(rating_key, type_, title or f"Season {number}", show.year, show_title)
@@ -115,11 +115,11 @@ def _by_title(store: Store, text: str) -> tuple[list[Target], list[Target]]:
     if match := YEAR.match(text):
         attempts.append((match["title"], int(match["year"])))
     for title, year in attempts:
-        listed = [_target(r) for r in store.execute("retention/titles_matching", {"title": title, "year": year})]
+        listed = [_target(r) for r in store.execute("media/titles_matching", {"title": title, "year": year})]
         if listed:
             return listed, []
     for title, year in attempts:
-        removed = [_target(r) for r in store.execute("retention/removed_titles_matching",
+        removed = [_target(r) for r in store.execute("media/removed_titles_matching",
                                                      {"title": title, "year": year})]
         if removed:
             return [], removed
@@ -129,12 +129,12 @@ def _by_title(store: Store, text: str) -> tuple[list[Target], list[Target]]:
 def _suggest(store: Store, text: str) -> str:
     """" (did you mean ...?)": the same title in another year, else the closest titles."""
     if match := YEAR.match(text):
-        other = [_target(r) for r in store.execute("retention/titles_matching",
+        other = [_target(r) for r in store.execute("media/titles_matching",
                                                    {"title": match["title"], "year": None})]
         if other:
             return f" (Plex has {'; '.join(t.candidate() for t in other)})"
         text = match["title"]
-    titles = [r[0] for r in store.execute("retention/title_choices")]
+    titles = [r[0] for r in store.execute("media/title_choices")]
     by_fold = {t.casefold(): t for t in titles}
     close = difflib.get_close_matches(text.casefold(), list(by_fold), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(repr(by_fold[c]) for c in close)}?)" if close else ""
@@ -171,7 +171,7 @@ class UserDirectory:
 
     @classmethod
     def load(cls, store: Store) -> "UserDirectory":
-        return cls(UserRef(*row) for row in store.execute("retention/user_directory"))
+        return cls(UserRef(*row) for row in store.execute("media/user_directory"))
 
     def problem(self, name: str) -> tuple[UserRef | None, str | None]:
         """(the user, None) or (None, why not) for one name."""

@@ -31,11 +31,11 @@ def public_sections(store: Store, settings: Settings) -> frozenset[int] | None:
     wanted = [name for name in settings.site.public_libraries if name.strip()]
     if "*" in wanted:
         return None
-    by_title = {str(title).casefold(): sid for sid, title in store.execute("render/section_titles")}
+    by_title = {str(title).casefold(): sid for sid, title in store.execute("readers/section_titles")}
     unknown = [name for name in wanted if name.strip().casefold() not in by_title]
     if unknown:
         raise ConfigError(f"site.public_libraries names {unknown[0]!r}, which Plex does not have (libraries: "
-                          f"{', '.join(sorted(t for _, t in store.execute('render/section_titles'))) or 'none'}); "
+                          f"{', '.join(sorted(t for _, t in store.execute('readers/section_titles'))) or 'none'}); "
                           "fix the name, or run `invoke ingest` if the library is new")
     return frozenset(by_title[name.strip().casefold()] for name in wanted)
 
@@ -43,9 +43,9 @@ def public_sections(store: Store, settings: Settings) -> frozenset[int] | None:
 def issue_access(store: Store, settings: Settings, snapshots: list[Mapping[str, Any]]) -> Access:
     """What the issues' titles are and who may see them."""
     keys = sorted({k for s in snapshots for k in title_keys(s)})
-    sections_of = dict(store.execute("render/title_sections", {"rating_keys": keys}))
+    sections_of = dict(store.execute("readers/title_sections", {"rating_keys": keys}))
     readers: dict[int, frozenset[int] | None] = {}
-    for user_id, everything, section_ids in store.execute("render/reader_sections"):
+    for user_id, everything, section_ids in store.execute("readers/reader_sections"):
         if everything:
             readers[user_id] = None
         elif section_ids is not None:

@@ -22,7 +22,7 @@ def reader_notices(store: Store, settings: Settings, now: datetime) -> dict[int,
     machine = (store.execute("ingest/stored_server") or [(None, None)])[0][0]
     out = leaving_for_users(store, settings, now)
     keys: dict[int, list[int]] = {}  # the same rows in the same order: each listed item's rating_key
-    for row in store.records("render/leaving_for_users"):
+    for row in store.records("readers/leaving_for_users"):
         keys.setdefault(int(row["user_id"]), []).append(int(row["rating_key"]))
     for uid, extra in out.items():
         leaving = extra["leaving_soon"]
@@ -43,7 +43,7 @@ def _requests(store: Store, settings: Settings, now: datetime) -> dict[int, list
     """user_id -> their own Seerr requests: available (added within a period), approved, waiting."""
     since = now - timedelta(days=7 if settings.newsletter.period == "weekly" else 31)
     out: dict[int, list[dict]] = {}
-    for row in store.records("render/reader_requests", {"since": since}):
+    for row in store.records("readers/reader_requests", {"since": since}):
         out.setdefault(int(row["user_id"]), []).append({"title": row["title"], "year": row["year"],
                                                         "state": row["state"]})
     return out
