@@ -4,17 +4,11 @@ a site that leaves Kids out of site.public_libraries shows none of it."""
 from __future__ import annotations
 
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 
 import pytest
 
-from pipeline.clock import FixedClock
-from pipeline.run.build import build_site
-from pipeline.run.send_issue import send_issue
-from pipeline.stats.freeze import freeze_issues
-from tests.fixtures import email_issue as fx
-from tests.fixtures.kids_library import NOW, kids_store
+from tests.fixtures.chromium import body_text as shown
+from tests.fixtures.kids_library import NOW, kids_store, public_site, sent_week
 from tests.fixtures.stats_world import insert
 
 COMING_KIDS = "Tiny Paws"
@@ -37,25 +31,8 @@ def store():
     store.close()
 
 
-def shown(browser, html: str) -> str:
-    page = browser.new_page()
-    try:
-        page.set_content(html, wait_until="domcontentloaded")
-        return page.inner_text("body")
-    finally:
-        page.close()
-
-
 def test_chromium_shows_coming_soon_grouped_and_the_kids_title_only_to_who_can_open_kids(browser, store, tmp_path):
-    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "email.outbox_dir": str(tmp_path / "outbox")})
-    key = freeze_issues(store, settings, NOW, period_key="2026-W46").frozen[0]
-    send_issue(store, settings, FixedClock(NOW))
-    folder = tmp_path / "outbox" / "dry-run" / key
-
-    def html(email: str) -> str:
-        msg = BytesParser(policy=policy.default).parsebytes((folder / f"{email}.eml").read_bytes())
-        return msg.get_body(("html",)).get_content()
-
+    html = sent_week(store, tmp_path)
     dave, bob = shown(browser, html("dave@example.com")), shown(browser, html("bob@example.com"))
     for text in (dave, bob):
         assert "coming soon" in text.lower() and "Severance" in text and "S3 E1–E2 · from " in text
@@ -63,12 +40,6 @@ def test_chromium_shows_coming_soon_grouped_and_the_kids_title_only_to_who_can_o
 
 
 def test_chromium_finds_no_coming_kids_title_on_the_public_site(browser, store, tmp_path):
-    store.con.execute("INSERT INTO ingest_runs (run_id, started_at, finished_at, status) VALUES (1, ?, ?, 'ok')",
-                      [NOW, NOW])
-    out = tmp_path / "output"
-    settings = fx.settings(**{"data.dir": str(tmp_path / "data"), "site.output_dir": str(out), "site.posters": False,
-                              "site.public_libraries": ["Movies", "TV Shows", "Music", "Movies 4K"]})
-    build_site(store, settings, FixedClock(NOW), period_key="2026-W46")
-    texts = [shown(browser, p.read_text()) for p in sorted(out.rglob("*.html"))]
+    texts = [shown(browser, p.read_text()) for p in public_site(store, tmp_path)]
     assert any("coming soon" in t.lower() and "S3 E1–E2" in t for t in texts)
     assert not [t for t in texts if COMING_KIDS in t]
