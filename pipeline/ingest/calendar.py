@@ -45,12 +45,8 @@ def ingest_calendars(store: Store, settings: Settings, now: datetime, session=No
             lines.append(f"{app.capitalize()} calendar skipped: {exc}")
             continue
         rows = pa.Table.from_pylist([asdict(e) for e in entries], schema=SCHEMA)
-        with store.transaction():
-            store.con.register("arr_calendar_rows", rows)
-            try:
-                store.execute("ingest/clear_arr_calendar", {"app": app})
-                store.execute("ingest/insert_arr_calendar", {"now": now})
-            finally:
-                store.con.unregister("arr_calendar_rows")
+        with store.transaction(), store.registered(arr_calendar_rows=rows):
+            store.execute("ingest/clear_arr_calendar", {"app": app})
+            store.execute("ingest/insert_arr_calendar", {"now": now})
         lines.append(f"{app.capitalize()} calendar: {len(entries):,} coming in the next {days} days")
     return lines

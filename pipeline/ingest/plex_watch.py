@@ -146,14 +146,8 @@ def _save(store: Store, states: list[dict], unread: dict[int, tuple[str, str]], 
     state_rows = pa.Table.from_pylist(states, schema=STATE_SCHEMA)
     unread_rows = pa.Table.from_pylist([dict(user_id=u, reason=r) for u, (_, r) in sorted(unread.items())],
                                        schema=UNREAD_SCHEMA)
-    with store.transaction():
-        store.con.register("watch_state_rows", state_rows)
-        store.con.register("watch_unread_rows", unread_rows)
-        try:
-            store.execute("ingest/clear_watch_state")
-            store.execute("ingest/insert_watch_state", {"now": now})
-            store.execute("ingest/clear_watch_unread")
-            store.execute("ingest/insert_watch_unread", {"now": now})
-        finally:
-            store.con.unregister("watch_state_rows")
-            store.con.unregister("watch_unread_rows")
+    with store.transaction(), store.registered(watch_state_rows=state_rows, watch_unread_rows=unread_rows):
+        store.execute("ingest/clear_watch_state")
+        store.execute("ingest/insert_watch_state", {"now": now})
+        store.execute("ingest/clear_watch_unread")
+        store.execute("ingest/insert_watch_unread", {"now": now})

@@ -62,21 +62,14 @@ def ingest_seerr(store: Store, settings: Settings, now: datetime, session=None) 
         "created_at": [r.created_at for r in requests]}, schema=REQUEST_SCHEMA)
     title_rows = pa.table({"media_id": [t[0] for t in titles], "title": [t[1] for t in titles],
                            "year": [t[2] for t in titles]}, schema=TITLE_SCHEMA)
-    with store.transaction():
-        store.con.register("seerr_media_rows", media_rows)
-        store.con.register("seerr_request_rows", request_rows)
-        store.con.register("seerr_title_rows", title_rows)
-        try:
-            store.execute("ingest/clear_seerr_media")
-            store.execute("ingest/insert_seerr_media", {"now": now})
-            store.execute("ingest/clear_seerr_requests")
-            store.execute("ingest/insert_seerr_requests", {"now": now})
-            store.execute("ingest/clear_seerr_titles")
-            store.execute("ingest/insert_seerr_titles", {"now": now})
-        finally:
-            store.con.unregister("seerr_media_rows")
-            store.con.unregister("seerr_request_rows")
-            store.con.unregister("seerr_title_rows")
+    with store.transaction(), store.registered(seerr_media_rows=media_rows, seerr_request_rows=request_rows,
+                                               seerr_title_rows=title_rows):
+        store.execute("ingest/clear_seerr_media")
+        store.execute("ingest/insert_seerr_media", {"now": now})
+        store.execute("ingest/clear_seerr_requests")
+        store.execute("ingest/insert_seerr_requests", {"now": now})
+        store.execute("ingest/clear_seerr_titles")
+        store.execute("ingest/insert_seerr_titles", {"now": now})
     return SeerrIngest(len(media), len(requests), client.request_count)
 
 

@@ -58,6 +58,17 @@ class Store:
         return self.con.execute(sql(name), params or []).df()
 
     @contextmanager
+    def registered(self, **tables: Any) -> Iterator[None]:
+        """Rows (Arrow tables) readable by name in SQL for the block's length, then forgotten."""
+        try:
+            for name, table in tables.items():
+                self.con.register(name, table)
+            yield
+        finally:
+            for name in tables:
+                self.con.unregister(name)
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a failure or a kill leaves the previous consistent state."""
         self.con.execute("BEGIN")
