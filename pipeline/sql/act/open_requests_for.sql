@@ -5,8 +5,8 @@
 WITH item AS (
     SELECT coalesce(grandparent_rating_key, rating_key) AS title_key FROM plex_items WHERE rating_key = $rating_key
 )
-SELECT r.request_id, r.status, coalesce(r.requester_username, 'Seerr user ' || r.seerr_user_id) AS who
-FROM seerr_requests r
+SELECT r.request_id, r.status, r.requester AS who
+FROM seerr_requesters r
 LEFT JOIN seerr_media m ON m.media_id = r.media_id
 LEFT JOIN item ON true
 WHERE r.status IN (1, 2)

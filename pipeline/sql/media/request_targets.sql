@@ -2,18 +2,12 @@
 -- Plex account id, then e-mail, then username (NULL: nobody). A movie or a show requested whole is its own
 -- target; a request naming seasons targets each of those seasons Plex lists (the rest follow when they appear).
 WITH req AS (
-    SELECT r.*,
-           coalesce((SELECT min(u.user_id) FROM users u WHERE u.user_id = r.requester_plex_id),
-                    (SELECT min(u.user_id) FROM users u
-                     WHERE r.requester_email IS NOT NULL AND lower(u.email) = lower(r.requester_email)),
-                    (SELECT min(u.user_id) FROM users u
-                     WHERE r.requester_username IS NOT NULL AND lower(u.username) = lower(r.requester_username)))
-               AS user_id
-    FROM seerr_requests r
+    SELECT r.*
+    FROM seerr_requesters r
     WHERE r.status <> 3 AND r.rating_key IS NOT NULL
 )
 SELECT r.request_id, coalesce(s.rating_key, t.rating_key) AS target_rating_key, r.user_id,
-       coalesce(r.requester_username, r.requester_email, 'Seerr user ' || r.seerr_user_id) AS requester,
+       r.requester,
        coalesce(t.title, '?') || CASE WHEN s.rating_key IS NOT NULL THEN ' season ' || s."index" ELSE '' END AS title
 FROM req r
 JOIN plex_items t ON t.rating_key = r.rating_key AND t.removed_at IS NULL AND t.type IN ('movie', 'show')

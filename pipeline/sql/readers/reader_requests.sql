@@ -3,14 +3,8 @@
 -- the newest episode of a show), 'approved' while it is on its way, 'waiting' while it waits for approval.
 -- Declined and failed requests, and titles available for longer, are not listed. Available first, then by age.
 WITH req AS (
-    SELECT r.*,
-           coalesce((SELECT min(u.user_id) FROM users u WHERE u.user_id = r.requester_plex_id),
-                    (SELECT min(u.user_id) FROM users u
-                     WHERE r.requester_email IS NOT NULL AND lower(u.email) = lower(r.requester_email)),
-                    (SELECT min(u.user_id) FROM users u
-                     WHERE r.requester_username IS NOT NULL AND lower(u.username) = lower(r.requester_username)))
-               AS user_id
-    FROM seerr_requests r
+    SELECT r.*
+    FROM seerr_requesters r
     WHERE r.status IN (1, 2, 5)
 ),
 titled AS (
