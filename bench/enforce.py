@@ -27,13 +27,13 @@ import subprocess
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from bench.ingest import launch  # noqa: E402
+from bench.ingest import launch, serve_world  # noqa: E402
 SCOPES = ("users", "new_users", "media", "all", "queue")  # "queue" is `invoke queue` (queue_lines)
 SHARES = (("label", 0.5), ("cli", 1 / 3), ("file", 1 / 6))  # how the assignments are made, by count
 RULE = """
@@ -54,29 +54,11 @@ TARGETS = {"users": 15, "new_users": 5, "media": 20, "all": 30, "queue": 10, "rs
 
 def serve(args) -> None:
     """Generate the world, label items for their assignees, serve Tautulli, Plex and plex.tv until SIGTERM."""
-    import signal
-    import threading
-
-    from pipeline.sandbox.plex import PlexSandbox
-    from pipeline.sandbox.plextv import PlexTvSandbox
     from pipeline.sandbox.seed import generate
-    from pipeline.sandbox.tautulli import TautulliSandbox
 
     world = generate(seed=1, users=args.users, plays=args.plays, days=args.days)
     plan = assignments(world, args.assignments)
-    tautulli, plex = TautulliSandbox(world).start(), PlexSandbox(world).start()
-    plextv = PlexTvSandbox(world, pms_url=plex.url).start()
-    info = {"tautulli_url": tautulli.url, "tautulli_api_key": world.tautulli_api_key, "plex_url": plex.url,
-            "plex_token": world.owner_token, "plextv_url": plextv.url, "now": world.now, "timezone": world.timezone,
-            "plays": len(world.plays), "users": len(world.users), **plan}
-    tmp = args.info_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(args.info_file)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    for server in (plextv, plex, tautulli):
-        server.stop()
+    serve_world(world, args.info_file, **plan)
 
 
 def assignments(world, total: int) -> dict:

@@ -41,6 +41,31 @@ def launch(argv: list[str], workdir: Path, wait_seconds: float = 600) -> tuple[s
     return proc, json.loads(info_file.read_text())
 
 
+def serve_world(world, info_file: Path, **extra) -> None:
+    """Serve `world` as Tautulli, Plex and plex.tv; write their addresses (and `extra`) to info_file; stop at
+    SIGTERM. For benches that shape the world before serving it (bench/enforce.py, bench/watch_state.py)."""
+    import signal
+    import threading
+
+    from pipeline.sandbox.plex import PlexSandbox
+    from pipeline.sandbox.plextv import PlexTvSandbox
+    from pipeline.sandbox.tautulli import TautulliSandbox
+
+    tautulli, plex = TautulliSandbox(world).start(), PlexSandbox(world).start()
+    plextv = PlexTvSandbox(world, pms_url=plex.url).start()
+    info = {"tautulli_url": tautulli.url, "tautulli_api_key": world.tautulli_api_key, "plex_url": plex.url,
+            "plex_token": world.owner_token, "plextv_url": plextv.url, "now": world.now, "timezone": world.timezone,
+            "plays": len(world.plays), "users": len(world.users), **extra}
+    tmp = info_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info))
+    tmp.replace(info_file)  # the launcher never reads half a file
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    for server in (plextv, plex, tautulli):
+        server.stop()
+
+
 def start_sandbox(args, workdir: Path) -> tuple[subprocess.Popen, dict]:
     return launch(["-m", "pipeline.sandbox", "--plays", str(args.plays), "--users", str(args.users),
                    "--days", str(args.days), "--tautulli-cost", getattr(args, "tautulli_cost", "none")]
@@ -61,7 +86,7 @@ def sandbox_settings(info: dict, work: Path):
 
 def floor(info: dict, page_size: int) -> dict:
     """Download every history window (gzip) and parse it: the cost any client pays, in Marquee's windows."""
-    from datetime import date, datetime
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from pipeline.ingest.history_windows import WindowPlan, history_windows
@@ -160,7 +185,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "ingest.json").write_text(json.dumps(result, indent=2))
     print(f"medians of {args.repeat} alternated runs; floor runs {result['floor_runs']}, full runs {result['full_runs']}")
-    print(f"| plays | users | page | floor (download+parse) | full ingest | rows/s | Marquee's share over floor | peak RSS | no-change run |")
+    print("| plays | users | page | floor (download+parse) | full ingest | rows/s | Marquee's share over floor | peak RSS | no-change run |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.plays:,} | {args.users:,} | {args.page_size:,} | {base['seconds']:.1f} s | {full['seconds']:.1f} s "
           f"| {result['rows_per_second']:,.0f} | {result['overhead_vs_floor']:+.0%} | {full['peak_rss_mb']:,.0f} MB "

@@ -18,7 +18,6 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ from datetime import datetime, timezone
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import launch, sandbox_settings  # noqa: E402
+from bench.ingest import launch, sandbox_settings, serve_world  # noqa: E402
 
 TARGET_SECONDS = 30
 
@@ -54,31 +53,13 @@ def pick(world, items: int, assignees: int, per_item: int) -> tuple[list[tuple[i
 
 def serve(args) -> None:
     """Generate the world, mark a third of the assigned pairs watched in Plex, serve until SIGTERM."""
-    import signal
-    import threading
-
-    from pipeline.sandbox.plex import PlexSandbox
-    from pipeline.sandbox.plextv import PlexTvSandbox
     from pipeline.sandbox.seed import generate
-    from pipeline.sandbox.tautulli import TautulliSandbox
 
     world = generate(seed=1, users=args.users, plays=args.plays)
     pairs, marked = pick(world, args.items, args.assignees, args.per_item)
     for rk, uid in marked:  # as /:/scrobble leaves it: no Tautulli play behind it
         world.view_marks[(uid, rk)] = (1, 0, world.now - 3600)
-    tautulli, plex = TautulliSandbox(world).start(), PlexSandbox(world).start()
-    plextv = PlexTvSandbox(world, pms_url=plex.url).start()
-    info = {"tautulli_url": tautulli.url, "tautulli_api_key": world.tautulli_api_key, "plex_url": plex.url,
-            "plex_token": world.owner_token, "plextv_url": plextv.url, "now": world.now, "timezone": world.timezone,
-            "plays": len(world.plays), "users": len(world.users), "pairs": pairs, "marked": len(marked)}
-    tmp = args.info_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(args.info_file)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    for server in (plextv, plex, tautulli):
-        server.stop()
+    serve_world(world, args.info_file, pairs=pairs, marked=len(marked))
 
 
 def main() -> None:
