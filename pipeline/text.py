@@ -41,3 +41,9 @@ def clean_tree(value: Any) -> Any:
 def header_text(value: Any) -> str:
     """One line for an e-mail header: no controls, no bidirectional formatting, whitespace collapsed."""
     return " ".join(_BIDI.sub("", clean_text(str(value))).split())
+
+
+def safe_url(value: Any) -> str:
+    """Only http(s) links reach a template: a javascript: URL would survive escaping."""
+    text = str(value or "").strip()
+    return text if text.startswith(("https://", "http://")) else ""

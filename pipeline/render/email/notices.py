@@ -25,7 +25,8 @@ from pipeline.render.email.headers import one_click
 from pipeline.render.email.message import Recipient
 from pipeline.settings import Settings
 from pipeline.render.email.personal import greeting_name
-from pipeline.render.email.view import NOUNS, nice_date, safe_url
+from pipeline.render.email.view import NOUNS, nice_date
+from pipeline.text import safe_url
 
 HOUSE_RULES = Path(__file__).resolve().parents[3] / "content" / "pages" / "house-rules.md"
 

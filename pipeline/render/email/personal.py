@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from pipeline.render.email.view import LEAVING_ROWS, PERSONAL_ROWS, nice_date, safe_url
+from pipeline.render.email.view import LEAVING_ROWS, PERSONAL_ROWS, nice_date
 from pipeline.render.issue_view import change, count, hours, plural
 from pipeline.render.plex_links import plex_links
+from pipeline.text import safe_url
 
 REQUEST_ROWS = 8
 REQUEST_STATES = {"available": "is available now", "approved": "is approved", "waiting": "is waiting"}

@@ -16,6 +16,7 @@ from pipeline.render.issue_view import (TOP_MEASURE, added_line, change, coming_
                                         plural)
 from pipeline.render.plex_links import plex_links
 from pipeline.render.privacy import Namer
+from pipeline.text import safe_url
 
 ADDED_POSTERS = 8      # two rows of four
 TOP_ROWS = 5
@@ -32,12 +33,6 @@ NOUNS = {"weekly": "week", "monthly": "month", "yearly": "year"}
 # notices about them and the headline numbers are never dropped.
 DROPS = ("platforms", "viewers", "music", "top_short", "added_short", "watchlist_short", "chart",
          "top", "watchlist", "added")
-
-
-def safe_url(value: Any) -> str:
-    """Only http(s) links reach a template: a javascript: URL would survive escaping."""
-    text = str(value or "").strip()
-    return text if text.startswith(("https://", "http://")) else ""
 
 
 def short_heading(period: Mapping[str, Any]) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Mapping
 
-from pipeline.render.email.view import nice_date, safe_url
+from pipeline.render.email.view import nice_date
 from pipeline.render.issue_view import count, hours, plural
 from pipeline.render.plex_links import plex_links
 from pipeline.render.privacy import Namer, initials
+from pipeline.text import safe_url
 
 FEW_PLAYS = 5        # fewer plays than this in a year: the short version
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from pipeline.errors import ConfigError, MarqueeError
 from pipeline.settings import Settings
 from pipeline.stats.issue import SCHEMA_VERSION
-from pipeline.text import clean_text, clean_tree
+from pipeline.text import clean_text, clean_tree, safe_url
 import pipeline.render.site.assets as assets
 from pipeline.render.issue_view import DAYS, MONTHS, issue_view, namer_for
 from pipeline.render.year_view import public_graph, year_view
@@ -161,18 +161,12 @@ def _as_of(at: datetime | None, zone: str) -> str:
     return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}, {local:%H:%M}"
 
 
-def _https(value: Any) -> str:
-    """Only an https link reaches the template: a javascript: URL would survive escaping."""
-    text = str(value or "").strip()
-    return text if text.startswith("https://") else ""
-
-
 def _leaving_context(leaving: Iterable[Mapping[str, Any]] | None, as_of: str = "", links: bool = True) -> dict:
     """The home page's "Leaving soon" list, by the day each title leaves: title, year, detail, that day and its
     Plex link only."""
     rows = [{"title": clean_text(str(r.get("title") or "Untitled")), "year": r.get("year"),
              "detail": clean_text(str(r.get("detail") or "")), "on": _leaving_day(r.get("leaving_on")),
-             "plex": _https(r.get("plex")) if links else ""}
+             "plex": safe_url(r.get("plex")) if links else ""}
             for r in leaving or ()]
     days: list[dict] = []
     for row in rows[:PUBLIC_ROWS]:  # soonest first already: consecutive rows share a day
